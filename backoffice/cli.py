@@ -1,0 +1,300 @@
+"""The ``backoffice`` command: server, agent and demo subcommands.
+
+Every command loads its settings first; a bad config prints one line naming the file, the key
+and the problem, and exits with status 2 before anything else happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from config import AgentSettings, ConfigError, ServerSettings
+from config import load_agent_settings as _load_agent
+from config import load_server_settings as _load_server
+
+T = TypeVar("T")
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False)
+
+EXIT_CONFIG = 2
+EXIT_UNREACHABLE = 3
+EXIT_REFUSED = 4
+EXIT_REJECTED = 5
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", soft_wrap=True)
+    sys.exit(code)
+
+
+def _settings(loader: Callable[[Path], T], path: Path) -> T:
+    try:
+        return loader(path)
+    except ConfigError as exc:
+        fail(f"bad configuration: {exc}", EXIT_CONFIG)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+server_config = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default="server.toml",
+    envvar="BACKOFFICE_SERVER_CONFIG", show_default=True, show_envvar=True,
+    help="The server's TOML settings file (see config/examples/server.toml).")
+agent_config = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), default="store.toml",
+    envvar="BACKOFFICE_AGENT_CONFIG", show_default=True, show_envvar=True,
+    help="The store agent's TOML settings file (see config/examples/store.toml).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """retail-backoffice: store agents that keep selling offline, and the head-office server
+    they sync to."""
+
+
+@cli.group()
+def server() -> None:
+    """The central head-office server."""
+
+
+@server.command("init")
+@server_config
+def server_init(config_path: Path) -> None:
+    """Create or migrate the central database; print the first admin API token once."""
+    from server.admin import init_database
+    from server.storage import Storage
+
+    settings = _settings(_load_server, config_path)
+
+    async def run() -> Any:
+        storage = Storage(settings.database.url)
+        try:
+            return await init_database(storage)
+        finally:
+            await storage.dispose()
+
+    result = _run_db(run)
+    if result.revision_before == result.revision_after:
+        out.print(f"database already at schema revision {result.revision_after}")
+    else:
+        out.print(f"database migrated from {result.revision_before or 'empty'} to "
+                  f"{result.revision_after}")
+    if result.admin_token:
+        out.print("admin API token (shown once, keep it safe):")
+        out.print(result.admin_token, soft_wrap=True)
+
+
+@server.command("run")
+@server_config
+def server_run(config_path: Path) -> None:
+    """Serve the sync endpoints and the head-office API until stopped (SIGINT/SIGTERM)."""
+    from backoffice.serve import serve
+    from server import create_app
+
+    settings: ServerSettings = _settings(_load_server, config_path)
+    _logging(settings.logging.level)
+    _run_db(lambda: serve(create_app(settings), settings.http.host, settings.http.port,
+                          "backoffice server"))
+
+
+@server.command("enroll-store")
+@click.argument("store_id")
+@click.option("--name", required=True, help="The store's display name.")
+@click.option("--timezone", "timezone", required=True,
+              help="IANA time zone of the store, e.g. Europe/Berlin.")
+@server_config
+def server_enroll_store(store_id: str, name: str, timezone: str, config_path: Path) -> None:
+    """Enroll STORE_ID and print its sync token once (put it in the store's config)."""
+    from config import checks
+    from server.admin import enroll_store
+    from server.errors import StoreAlreadyEnrolled
+    from server.storage import Storage
+
+    settings = _settings(_load_server, config_path)
+    for problem in (checks.store_id(store_id), checks.timezone(timezone)):
+        if problem:
+            fail(problem)
+
+    async def run() -> str:
+        storage = Storage(settings.database.url)
+        try:
+            return await enroll_store(storage, store_id, name, timezone)
+        finally:
+            await storage.dispose()
+
+    try:
+        token = _run_db(run)
+    except StoreAlreadyEnrolled as exc:
+        fail(str(exc))
+    out.print(f"store {store_id} enrolled. Sync token (shown once; set head_office.sync_token "
+              "in the store's config):")
+    out.print(token, soft_wrap=True)
+
+
+@cli.group()
+def agent() -> None:
+    """The store agent beside the POS terminals."""
+
+
+@agent.command("init")
+@agent_config
+def agent_init(config_path: Path) -> None:
+    """Create (or migrate) the store's ledger; the agent can sell from then on."""
+    from store_agent.errors import LedgerError
+    from store_agent.ledger import create_ledger
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        created = create_ledger(settings.ledger.path, settings.store.id,
+                                datetime.now(UTC).isoformat())
+    except LedgerError as exc:
+        fail(str(exc))
+    verb = "created" if created else "already exists; schema brought up to date"
+    out.print(f"ledger for store {settings.store.id} at {settings.ledger.path} {verb}")
+
+
+@agent.command("import-catalog")
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@agent_config
+def agent_import_catalog(csv_file: Path, config_path: Path) -> None:
+    """Load products and barcodes from CSV_FILE (sku,name,price,tax_rate,barcodes) so a store
+    that has not synced yet can sell. All rows or none."""
+    from store_agent.catalog import import_catalog_csv
+    from store_agent.errors import AgentError
+    from store_agent.ledger import open_ledger
+    from sync.money import exponent_of
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        db = open_ledger(settings.ledger.path, settings.store.id)
+        try:
+            count = import_catalog_csv(db, csv_file, exponent_of(settings.store.currency))
+        finally:
+            db.close()
+    except AgentError as exc:
+        fail(str(exc))
+    out.print(f"imported {count} products into store {settings.store.id}'s catalog")
+
+
+@agent.command("run")
+@agent_config
+def agent_run(config_path: Path) -> None:
+    """Serve the POS terminal API until stopped (SIGINT/SIGTERM)."""
+    from backoffice.serve import serve
+    from store_agent import create_app
+    from store_agent.errors import LedgerError
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    _logging(settings.logging.level)
+    try:
+        asyncio.run(serve(create_app(settings), settings.http.host, settings.http.port,
+                          f"store agent {settings.store.id}"))
+    except LedgerError as exc:
+        fail(str(exc))
+
+
+@agent.command("sync")
+@agent_config
+def agent_sync(config_path: Path) -> None:
+    """Push every pending event to head office now, with a progress bar. Exits 3 when head
+    office is unreachable, 4 when it refuses the store's token, 5 when it rejects a batch."""
+    from backoffice.sync_progress import run_sync
+    from store_agent.errors import HeadOfficeUnreachable, LedgerError, SyncRefused, SyncRejected
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        result = asyncio.run(run_sync(settings, err))
+    except HeadOfficeUnreachable as exc:
+        fail(str(exc), EXIT_UNREACHABLE)
+    except SyncRefused as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except SyncRejected as exc:
+        fail(str(exc), EXIT_REJECTED)
+    except LedgerError as exc:
+        fail(str(exc))
+    out.print(f"store {settings.store.id}: pushed {result.pushed} events in {result.batches} "
+              f"batches; head office holds up to seq {result.high_water}")
+
+
+@agent.command("status")
+@agent_config
+def agent_status(config_path: Path) -> None:
+    """Show the ledger's state: events, what head office has acknowledged, last sync."""
+    from store_agent.errors import LedgerError
+    from store_agent.ledger import open_ledger, sync_state
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        db = open_ledger(settings.ledger.path, settings.store.id)
+    except LedgerError as exc:
+        fail(str(exc))
+    try:
+        state = sync_state(db)
+        sales = db.execute("SELECT COUNT(*), COALESCE(SUM(total_minor), 0) FROM sales").fetchone()
+    finally:
+        db.close()
+    table = Table(title=f"store {settings.store.id}", show_header=False)
+    for label, value in (
+        ("ledger", str(settings.ledger.path)), ("events recorded", str(state.last_seq)),
+        ("acknowledged by head office", str(state.acked_seq)),
+        ("waiting to sync", str(state.pending)), ("sales", str(sales[0])),
+        ("last sync attempt", state.last_attempt_at or "never"),
+        ("last successful sync", state.last_success_at or "never"),
+        ("last sync error", state.last_error or "none"),
+    ):
+        table.add_row(label, value)
+    out.print(table)
+
+
+@cli.command("demo")
+@click.option("--stores", default=3, show_default=True, type=click.IntRange(1, 20),
+              help="How many store agents to run.")
+@click.option("--days", default=1, show_default=True, type=click.IntRange(1, 14),
+              help="How many trading days to ring up.")
+@click.option("--sales", "sales_per_day", default=60, show_default=True,
+              type=click.IntRange(1, 10_000), help="Sales per store per day.")
+@click.option("--wrong-token", "wrong_token", metavar="STORE_ID", default=None,
+              help="Give this store (e.g. S002) a wrong sync token, to see the failure.")
+@click.option("--keep", is_flag=True,
+              help="Leave the server and agents running, print URLs and tokens, stop on Ctrl-C.")
+@click.option("--workdir", type=click.Path(path_type=Path), default=None,
+              help="Folder for databases and configs (default: a new temporary folder).")
+def demo(stores: int, days: int, sales_per_day: int, wrong_token: str | None, keep: bool,
+         workdir: Path | None) -> None:
+    """Simulate a chain: a server on embedded SQLite, store agents as real processes, a trading
+    day with one store offline for part of it, sync, and a reconciliation table. Exits 0 only
+    if every store's ledger reconciles with head office."""
+    from backoffice.demo import DemoOptions, run_demo
+
+    options = DemoOptions(stores=stores, days=days, sales_per_day=sales_per_day,
+                          wrong_token_store=wrong_token, keep=keep, workdir=workdir)
+    sys.exit(asyncio.run(run_demo(options, out)))
+
+
+def _run_db(factory: Callable[[], Any]) -> Any:
+    """Run async database work, turning unreachable databases into one clear line."""
+    from server.errors import DatabaseNotMigrated
+
+    try:
+        return asyncio.run(factory())
+    except DatabaseNotMigrated as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot reach the database: {exc}")
+
+
+def main() -> None:
+    cli(prog_name="backoffice")

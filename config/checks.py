@@ -1,0 +1,86 @@
+"""Value checks shared by the settings declarations; each returns a problem or None."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from typing import Any
+
+from sync.money import CURRENCY_EXPONENTS
+
+_STORE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+_TERMINAL_ID = _STORE_ID
+_CUTOFF = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_LOG_LEVELS = {"debug", "info", "warning", "error"}
+MIN_TOKEN_LENGTH = 16
+
+
+def port(value: Any) -> str | None:
+    return None if 0 <= value <= 65535 else "must be between 0 and 65535 (0 picks a free port)"
+
+
+def positive(value: Any) -> str | None:
+    return None if value > 0 else "must be greater than zero"
+
+
+def store_id(value: Any) -> str | None:
+    if _STORE_ID.match(value):
+        return None
+    return "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit"
+
+
+def timezone(value: Any) -> str | None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return f"{value!r} is not an IANA time zone (e.g. 'Europe/Berlin', 'America/New_York')"
+    return None
+
+
+def day_cutoff(value: Any) -> str | None:
+    return None if _CUTOFF.match(value) else "must be a local time HH:MM, e.g. '04:00'"
+
+
+def currency(value: Any) -> str | None:
+    if value in CURRENCY_EXPONENTS:
+        return None
+    known = ", ".join(sorted(CURRENCY_EXPONENTS))
+    return f"{value!r} is not a supported ISO 4217 currency code (one of: {known})"
+
+
+def http_url(value: Any) -> str | None:
+    if re.match(r"^https?://[^/\s]+", value):
+        return None
+    return "must be an http:// or https:// URL, e.g. 'https://hq.example.com'"
+
+
+def database_url(value: Any) -> str | None:
+    if value.startswith(("sqlite:///", "postgresql://", "postgres://")):
+        return None
+    return "must start with 'sqlite:///' (embedded) or 'postgresql://' (scale-out)"
+
+
+def log_level(value: Any) -> str | None:
+    return None if value in _LOG_LEVELS else f"must be one of {sorted(_LOG_LEVELS)}"
+
+
+def token(value: Any) -> str | None:
+    if len(value) >= MIN_TOKEN_LENGTH:
+        return None
+    if not value:
+        return "missing token: paste the token head office issued"
+    return f"token is too short ({len(value)} characters; tokens have at least {MIN_TOKEN_LENGTH})"
+
+
+def terminals(value: Any) -> str | None:
+    if not value:
+        return "missing: at least one terminal, e.g. T1 = \"<token>\" under [terminals]"
+    for terminal_id, terminal_token in value.items():
+        if not _TERMINAL_ID.match(terminal_id):
+            return f"terminal id {terminal_id!r}: {store_id(terminal_id)}"
+        problem = token(terminal_token)
+        if problem:
+            return f"terminal {terminal_id}: {problem}"
+    if len(set(value.values())) != len(value):
+        return "two terminals share a token; give each terminal its own"
+    return None

@@ -1,0 +1,141 @@
+"""Typed, frozen settings for the central server and for a store agent.
+
+A settings object has one section per TOML table (``[http]``, ``[database]`` ...); each
+field of a section is one setting, declared with its default and help text. Load them with
+:func:`config.load_server_settings` / :func:`config.load_agent_settings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from config import checks
+from config.fields import setting
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpSettings:
+    """Where the process listens and how much it accepts."""
+
+    host: str = setting("127.0.0.1", help="Address to listen on.")
+    port: int = setting(8080, help="TCP port to listen on (0 picks a free port).",
+                        check=checks.port)
+    max_body_bytes: int = setting(
+        4 * 1024 * 1024, help="Largest request body accepted, in bytes; larger ones get 413.",
+        check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggingSettings:
+    """What the process logs."""
+
+    level: str = setting("info", help="Log level: debug, info, warning or error.",
+                         check=checks.log_level)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DatabaseSettings:
+    """The central database."""
+
+    url: str = setting(
+        "sqlite:///central.db",
+        help="SQLAlchemy-style URL. 'sqlite:///PATH' (embedded, the default; a relative PATH "
+             "is relative to the config file) or 'postgresql://USER@HOST:PORT/DB' (asyncpg).",
+        check=checks.database_url, path=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChainSettings:
+    """Facts about the whole chain."""
+
+    currency: str = setting("USD", help="ISO 4217 code of the one currency of this deployment.",
+                            check=checks.currency)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSyncSettings:
+    """Limits the server applies to store sync."""
+
+    max_batch_events: int = setting(
+        5000, help="Most events the server accepts in one push batch.", check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    """Everything the central server reads from ``server.toml``."""
+
+    http: HttpSettings = HttpSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    chain: ChainSettings = ChainSettings()
+    sync: ServerSyncSettings = ServerSyncSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoreSettings:
+    """Who this store is and how it keeps time."""
+
+    id: str = setting(help="The store id head office enrolled (e.g. 'S001').",
+                      check=checks.store_id)
+    timezone: str = setting(help="IANA time zone of the store, e.g. 'Europe/Berlin'.",
+                            check=checks.timezone)
+    day_cutoff: str = setting(
+        "04:00", help="Local time HH:MM at which the trading day rolls over; a sale at 00:30 "
+                      "with a 04:00 cut-off belongs to the previous business date.",
+        check=checks.day_cutoff)
+    currency: str = setting("USD", help="ISO 4217 currency; must match head office.",
+                            check=checks.currency)
+    clock_start: str = setting(
+        "", help="Demo and test use only: an ISO 8601 instant at which the agent's clock "
+                 "starts (it then runs in real time). Empty means the system clock.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LedgerSettings:
+    """The store's own SQLite ledger."""
+
+    path: Path = setting(Path("ledger.db"),
+                         help="SQLite ledger file; a relative path is relative to the config file.",
+                         path=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HeadOfficeSettings:
+    """How the agent reaches head office."""
+
+    url: str = setting(help="Base URL of the central server, e.g. 'https://hq.example.com'.",
+                       check=checks.http_url)
+    sync_token: str = setting(help="The store's sync token, printed once by "
+                                   "'backoffice server enroll-store'.",
+                              check=checks.token, secret=True)
+    timeout_seconds: int = setting(
+        30, help="Seconds to wait for head office to answer one request before giving up.",
+        check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSyncSettings:
+    """How the agent pushes its ledger to head office."""
+
+    batch_max_events: int = setting(500, help="Most events in one push batch.",
+                                    check=checks.positive)
+    batch_max_bytes: int = setting(1024 * 1024, help="Largest encoded push batch, in bytes.",
+                                   check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentSettings:
+    """Everything a store agent reads from ``store.toml``."""
+
+    store: StoreSettings
+    head_office: HeadOfficeSettings
+    terminals: Mapping[str, str] = setting(
+        help="POS terminals allowed to use this agent: terminal id = token. Each terminal "
+             "sends its token as 'Authorization: Bearer TOKEN'.",
+        check=checks.terminals, secret=True)
+    http: HttpSettings = HttpSettings(port=8081)
+    ledger: LedgerSettings = LedgerSettings()
+    sync: AgentSyncSettings = AgentSyncSettings()
+    logging: LoggingSettings = LoggingSettings()

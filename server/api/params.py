@@ -1,0 +1,51 @@
+"""Query-string parsing shared by the head-office API: dates, limits, opaque cursors."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+
+from aiohttp import web
+
+from backoffice.problems import Problem
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+def date_param(request: web.Request, name: str) -> date | None:
+    text = request.query.get(name)
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Problem(400, f"{name} must be a date YYYY-MM-DD, got {text!r}", field=name) from None
+
+
+def limit_param(request: web.Request) -> int:
+    text = request.query.get("limit", str(DEFAULT_LIMIT))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise Problem(400, f"limit must be an integer from 1 to {MAX_LIMIT}, got {text!r}",
+                      field="limit")
+    return int(text)
+
+
+def encode_cursor(row_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{row_id}".encode()).decode().rstrip("=")
+
+
+def cursor_param(request: web.Request) -> int:
+    """The row id after which the next page starts (0 for the first page)."""
+    text = request.query.get("cursor")
+    if not text:
+        return 0
+    try:
+        decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+        kind, _, value = decoded.partition(":")
+        if kind != "id" or not value.isdigit():
+            raise ValueError(decoded)
+        return int(value)
+    except ValueError:
+        raise Problem(400, "cursor is not one this API issued; pass next_cursor from the "
+                           "previous page", field="cursor") from None

@@ -1,0 +1,96 @@
+"""Head-office API: sales as they arrived from the stores, and the sales-by-store report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from backoffice.problems import Problem
+from server import keys
+from server.api.params import cursor_param, date_param, encode_cursor, limit_param
+from server.storage.tables import sale_lines, sale_tenders, sales
+from sync.money import exponent_of, format_minor
+
+routes = web.RouteTableDef()
+
+
+def _money(request: web.Request, minor: int) -> str:
+    return format_minor(int(minor), exponent_of(request.app[keys.SETTINGS].chain.currency))
+
+
+def _sale_json(request: web.Request, row: Any) -> dict[str, Any]:
+    return {"sale_id": row.sale_id, "store_id": row.store_id, "seq": row.seq,
+            "terminal_id": row.terminal_id, "receipt_no": row.receipt_no,
+            "business_date": row.business_date.isoformat(), "recorded_at": row.recorded_at,
+            "cashier": row.cashier, "currency": row.currency,
+            "subtotal": _money(request, row.subtotal_minor), "tax": _money(request, row.tax_minor),
+            "total": _money(request, row.total_minor),
+            "change_due": _money(request, row.change_due_minor), "line_count": row.line_count}
+
+
+@routes.get("/api/v1/sales")
+async def list_sales(request: web.Request) -> web.Response:
+    limit = limit_param(request)
+    after = cursor_param(request)
+    query = sa.select(sales).where(sales.c.id > after).order_by(sales.c.id).limit(limit + 1)
+    if store_id := request.query.get("store_id"):
+        query = query.where(sales.c.store_id == store_id)
+    if (day := date_param(request, "business_date")) is not None:
+        query = query.where(sales.c.business_date == day)
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(query)).all()
+    page, more = rows[:limit], len(rows) > limit
+    return web.json_response({
+        "items": [_sale_json(request, r) for r in page],
+        "next_cursor": encode_cursor(page[-1].id) if more else None,
+    })
+
+
+@routes.get("/api/v1/sales/{sale_id}")
+async def get_sale(request: web.Request) -> web.Response:
+    sale_id = request.match_info["sale_id"]
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(sales).where(sales.c.sale_id == sale_id))).first()
+        if row is None:
+            raise Problem(404, f"no sale {sale_id!r} has reached head office")
+        lines = (await conn.execute(sa.select(sale_lines).where(sale_lines.c.sale_row == row.id)
+                                    .order_by(sale_lines.c.line_no))).all()
+        tenders = (await conn.execute(sa.select(sale_tenders).where(
+            sale_tenders.c.sale_row == row.id).order_by(sale_tenders.c.tender_no))).all()
+    body = _sale_json(request, row)
+    body["lines"] = [{"line_no": ln.line_no, "sku": ln.sku, "name": ln.name,
+                      "quantity": _quantity(ln.quantity_milli),
+                      "unit_price": _money(request, ln.unit_price_minor),
+                      "amount": _money(request, ln.amount_minor), "tax_rate": ln.tax_rate}
+                     for ln in lines]
+    body["tenders"] = [{"type": t.type, "amount": _money(request, t.amount_minor),
+                        "reference": t.reference} for t in tenders]
+    return web.json_response(body)
+
+
+@routes.get("/api/v1/reports/sales-by-store")
+async def sales_by_store(request: web.Request) -> web.Response:
+    """Sales count, tax and totals per store and business date, optionally within dates."""
+    query = (sa.select(sales.c.store_id, sales.c.business_date,
+                       sa.func.count().label("count"),
+                       sa.func.sum(sales.c.tax_minor).label("tax"),
+                       sa.func.sum(sales.c.total_minor).label("total"))
+             .group_by(sales.c.store_id, sales.c.business_date)
+             .order_by(sales.c.store_id, sales.c.business_date))
+    if (start := date_param(request, "from")) is not None:
+        query = query.where(sales.c.business_date >= start)
+    if (end := date_param(request, "to")) is not None:
+        query = query.where(sales.c.business_date <= end)
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(query)).all()
+    return web.json_response({"items": [
+        {"store_id": r.store_id, "business_date": r.business_date.isoformat(),
+         "count": r.count, "total_minor": int(r.total), "tax_minor": int(r.tax),
+         "total": _money(request, r.total), "tax": _money(request, r.tax)} for r in rows]})
+
+
+def _quantity(milli: int) -> str:
+    whole, frac = divmod(int(milli), 1000)
+    return str(whole) if frac == 0 else f"{whole}.{frac:03d}".rstrip("0")

@@ -1,0 +1,44 @@
+"""Head-office API: stores and their sync status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from backoffice.problems import Problem
+from server import keys
+from server.storage.tables import stores
+
+routes = web.RouteTableDef()
+
+
+def _store_json(row: Any) -> dict[str, Any]:
+    return {"store_id": row.store_id, "name": row.name, "timezone": row.timezone,
+            "enrolled_at": _iso(row.enrolled_at),
+            "sync": {"high_water_seq": row.high_water, "last_hash": row.last_hash,
+                     "last_seen_at": _iso(row.last_seen_at)},
+            "revoked": row.revoked_at is not None}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@routes.get("/api/v1/stores")
+async def list_stores(request: web.Request) -> web.Response:
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(sa.select(stores).order_by(stores.c.store_id))).all()
+    return web.json_response({"items": [_store_json(r) for r in rows]})
+
+
+@routes.get("/api/v1/stores/{store_id}")
+async def get_store(request: web.Request) -> web.Response:
+    store_id = request.match_info["store_id"]
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(stores).where(stores.c.store_id == store_id))).first()
+    if row is None:
+        raise Problem(404, f"no store {store_id!r} is enrolled")
+    return web.json_response(_store_json(row))

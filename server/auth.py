@@ -1,0 +1,56 @@
+"""Who is calling: a head-office user (API token with a role) or a store (sync token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from backoffice.problems import Handler, Problem, bearer_token
+from server import keys
+from server.storage.tables import api_tokens, stores
+from server.tokens import token_digest
+
+PRINCIPAL = "principal"
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    token_id: int
+    name: str
+    role: str
+
+
+@web.middleware
+async def api_auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Head-office API routes need a valid, unrevoked API token; sync routes check their own."""
+    if request.path in OPEN_PATHS or request.path.startswith("/sync/"):
+        return await handler(request)
+    token = bearer_token(request)
+    if token is None:
+        raise Problem(401, "missing API token: send 'Authorization: Bearer TOKEN' (the admin "
+                           "token is printed once by 'backoffice server init')")
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(api_tokens).where(
+            api_tokens.c.token_hash == token_digest(token)))).first()
+    if row is None or row.revoked_at is not None:
+        raise Problem(401, "API token not recognised or revoked")
+    request[PRINCIPAL] = Principal(token_id=row.id, name=row.name, role=row.role)
+    return await handler(request)
+
+
+async def authenticate_store(request: web.Request) -> str:
+    """The store id whose sync token the request carries, or a 401 Problem."""
+    token = bearer_token(request)
+    if token is None:
+        raise Problem(401, "missing store sync token: send 'Authorization: Bearer TOKEN'")
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(stores.c.store_id, stores.c.revoked_at).where(
+            stores.c.token_hash == token_digest(token)))).first()
+    if row is None:
+        raise Problem(401, "sync token not recognised by head office")
+    if row.revoked_at is not None:
+        raise Problem(401, f"the sync token of store {row.store_id} has been revoked")
+    return str(row.store_id)

@@ -1,0 +1,17 @@
+"""Typed keys for the agent app's shared state (aiohttp ``AppKey``)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from config import AgentSettings
+from store_agent.clock import Clock
+from store_agent.ledger import Ledger
+from store_agent.sales import StoreContext
+
+SETTINGS = web.AppKey("settings", AgentSettings)
+LEDGER = web.AppKey("ledger", Ledger)
+CLOCK = web.AppKey("clock", Clock)
+STORE = web.AppKey("store", StoreContext)
+# terminal token -> terminal id
+TERMINALS = web.AppKey("terminals", dict)

@@ -1,0 +1,144 @@
+"""The agent's side of push: send unacknowledged events in bounded batches until none are left.
+
+Events are marked acknowledged only from the server's answer (its high-water mark), so a lost
+answer just means the same events go again, and the server skips them.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import aiohttp
+from sqlite_utils import Database
+
+from config import AgentSettings
+from store_agent.clock import Clock, utc_text
+from store_agent.errors import HeadOfficeUnreachable, SyncError, SyncRefused, SyncRejected
+from store_agent.ledger import (
+    Ledger,
+    events_after,
+    record_ack,
+    record_sync_failure,
+    sync_state,
+    write_transaction,
+)
+from sync import CONTENT_TYPE, PUSH_PATH, PushBatch, decode_push_ack, encode_push
+from sync.errors import DecodeError
+
+Progress = Callable[[int, int], None]  # (events sent so far, events pending at start)
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult:
+    pushed: int
+    batches: int
+    high_water: int
+
+
+async def push_pending(ledger: Ledger, settings: AgentSettings, clock: Clock,
+                       session: aiohttp.ClientSession | None = None,
+                       progress: Progress | None = None,
+                       ssl_context: ssl.SSLContext | None = None) -> SyncResult:
+    """Push every pending event to head office; raise a :class:`SyncError` if it cannot."""
+    own_session = session is None
+    if session is None:
+        timeout = aiohttp.ClientTimeout(total=settings.head_office.timeout_seconds)
+        session = aiohttp.ClientSession(timeout=timeout)
+    try:
+        return await _push_all(ledger, settings, clock, session, progress, ssl_context)
+    except SyncError as exc:
+        await ledger.run(partial(_record_failure, at=utc_text(clock.now()), error=str(exc)))
+        raise
+    finally:
+        if own_session:
+            await session.close()
+
+
+async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
+                    session: aiohttp.ClientSession, progress: Progress | None,
+                    ssl_context: ssl.SSLContext | None) -> SyncResult:
+    store_id = settings.store.id
+    url = settings.head_office.url.rstrip("/") + PUSH_PATH
+    headers = {"Authorization": f"Bearer {settings.head_office.sync_token}",
+               "Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
+    state = await ledger.run(sync_state)
+    total_pending = state.pending
+    cursor = state.acked_seq
+    pushed = batches = 0
+    high_water = state.acked_seq
+    while True:
+        events = await ledger.run(partial(
+            events_after, store_id=store_id, after_seq=cursor,
+            max_events=settings.sync.batch_max_events, max_bytes=settings.sync.batch_max_bytes))
+        if not events:
+            if batches == 0:
+                await ledger.run(partial(_acknowledge, high_water=high_water,
+                                         last_hash=state.acked_hash, at=utc_text(clock.now())))
+            return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
+        body = encode_push(PushBatch(store_id=store_id, events=tuple(events)))
+        status, answer = await _post(session, url, body, headers, ssl_context)
+        if status == 200:
+            try:
+                ack = decode_push_ack(answer)
+            except DecodeError as exc:
+                raise SyncRejected(status, f"unreadable answer from head office: {exc}") from exc
+            await ledger.run(partial(_acknowledge, high_water=ack.high_water,
+                                     last_hash=ack.last_hash, at=utc_text(clock.now())))
+            pushed += max(0, ack.high_water - cursor)
+            cursor = high_water = max(high_water, ack.high_water)
+            batches += 1
+            if progress:
+                progress(pushed, total_pending)
+            continue
+        detail = _problem_detail(answer)
+        if status in (401, 403):
+            raise SyncRefused(store_id, status, detail)
+        if status == 409:
+            expected = _expected_seq(answer)
+            if expected is not None and expected - 1 != cursor and expected - 1 <= events[-1].seq:
+                # Head office already holds more (an answer was lost): resume where it is.
+                cursor = expected - 1
+                continue
+        raise SyncRejected(status, detail)
+
+
+async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
+                ssl_context: ssl.SSLContext | None) -> tuple[int, bytes]:
+    try:
+        async with session.post(url, data=body, headers=headers,
+                                ssl=ssl_context if ssl_context is not None else True) as resp:
+            return resp.status, await resp.read()
+    except (aiohttp.ClientConnectionError, TimeoutError) as exc:
+        raise HeadOfficeUnreachable(url, str(exc) or type(exc).__name__) from exc
+    except aiohttp.ClientError as exc:
+        raise HeadOfficeUnreachable(url, f"{type(exc).__name__}: {exc}") from exc
+
+
+def _problem_detail(answer: bytes) -> str:
+    try:
+        body = json.loads(answer)
+        return str(body.get("detail") or body.get("title") or answer[:200])
+    except (ValueError, AttributeError):
+        return answer[:200].decode("utf-8", "replace") or "no detail"
+
+
+def _expected_seq(answer: bytes) -> int | None:
+    try:
+        value = json.loads(answer).get("expected_seq")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _acknowledge(db: Database, *, high_water: int, last_hash: str, at: str) -> None:
+    with write_transaction(db):
+        record_ack(db, high_water, last_hash, at)
+
+
+def _record_failure(db: Database, *, at: str, error: str) -> None:
+    with write_transaction(db):
+        record_sync_failure(db, at, error)

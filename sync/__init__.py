@@ -1,0 +1,36 @@
+"""The contract between store agents and head office: events, hash chain, msgpack messages."""
+
+from sync.codec import (
+    ACCEPTED_VERSIONS,
+    CONTENT_TYPE,
+    PROTOCOL_VERSION,
+    PUSH_PATH,
+    PushAck,
+    PushBatch,
+    decode_push,
+    decode_push_ack,
+    encode_push,
+    encode_push_ack,
+)
+from sync.errors import DecodeError, SyncContractError, UnsupportedVersion
+from sync.events import GENESIS_HASH, StoreEvent, chain_hash, first_broken_link
+
+__all__ = [
+    "ACCEPTED_VERSIONS",
+    "CONTENT_TYPE",
+    "GENESIS_HASH",
+    "PROTOCOL_VERSION",
+    "PUSH_PATH",
+    "DecodeError",
+    "PushAck",
+    "PushBatch",
+    "StoreEvent",
+    "SyncContractError",
+    "UnsupportedVersion",
+    "chain_hash",
+    "decode_push",
+    "decode_push_ack",
+    "encode_push",
+    "encode_push_ack",
+    "first_broken_link",
+]
