@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -281,7 +282,8 @@ def demo(stores: int, days: int, sales_per_day: int, wrong_token: str | None, ke
 
     options = DemoOptions(stores=stores, days=days, sales_per_day=sales_per_day,
                           wrong_token_store=wrong_token, keep=keep, workdir=workdir)
-    sys.exit(asyncio.run(run_demo(options, out)))
+    console = Console(highlight=False, width=max(shutil.get_terminal_size().columns, 100))
+    sys.exit(asyncio.run(run_demo(options, console)))
 
 
 def _run_db(factory: Callable[[], Any]) -> Any:

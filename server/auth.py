@@ -12,7 +12,6 @@ from server import keys
 from server.storage.tables import api_tokens, stores
 from server.tokens import token_digest
 
-PRINCIPAL = "principal"
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 
 
@@ -21,6 +20,9 @@ class Principal:
     token_id: int
     name: str
     role: str
+
+
+PRINCIPAL = web.RequestKey("principal", Principal)
 
 
 @web.middleware

@@ -9,7 +9,7 @@ from aiohttp import web
 from backoffice.problems import Handler, Problem, bearer_token
 from store_agent import keys
 
-TERMINAL_ID = "terminal_id"
+TERMINAL_ID = web.RequestKey("terminal_id", str)
 OPEN_PATHS = frozenset({"/healthz"})
 
 

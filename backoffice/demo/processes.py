@@ -52,8 +52,8 @@ async def start_service(name: str, args: list[str], url: str, log_path: Path,
                         return service
             if asyncio.get_running_loop().time() > deadline:
                 await stop_service(service)
-                raise RuntimeError(f"{name} did not answer {url}/healthz within {startup_seconds:.0f} s; "
-                                   f"see {log_path}")
+                raise RuntimeError(f"{name} did not answer {url}/healthz within "
+                                   f"{startup_seconds:.0f} s; see {log_path}")
             await asyncio.sleep(0.1)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -233,10 +234,10 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
             async with session.get(f"{store.url}/api/v1/status", headers=headers) as resp:
                 status = await _json(resp, 200)
             ledgers[store.store_id] = (summary["days"], status["events"]["pending"])
-    table = Table(title="reconciliation: store ledger vs head office")
+    table = Table(title="reconciliation: store ledger vs head office", box=box.SIMPLE_HEAD)
     table.add_column("store", no_wrap=True)
     table.add_column("business date", no_wrap=True)
-    for column in ("ledger sales", "ledger total", "HO sales", "HO total", "unsynced"):
+    for column in ("ledger sales", "ledger total", "HQ sales", "HQ total", "unsynced"):
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("", no_wrap=True)
     all_ok = True
