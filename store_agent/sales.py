@@ -18,8 +18,10 @@ from store_agent.basket import (
     TENDER_TYPES,
     BasketLine,
     NonCashOverpayment,
+    Settlement,
     Tender,
     TendersShort,
+    Totals,
     price_basket,
     settle,
 )
@@ -96,7 +98,7 @@ def record_sale(db: Database, store: StoreContext, terminal_id: str, request: di
             "change_due": settlement.change_due_minor,
         }
         event = append_event(db, store.store_id, "sale.completed", payload, utc_text(now), day)
-        response = _answer(store, event.seq, day, payload, settlement.tendered_minor)
+        response = _answer(store, event.seq, day, payload, totals, settlement)
         db.execute(
             "INSERT INTO sales (sale_id, seq, terminal_id, receipt_no, business_date, cashier, "
             "total_minor, tax_minor, request_digest, response) VALUES (?,?,?,?,?,?,?,?,?,?)",
@@ -107,21 +109,8 @@ def record_sale(db: Database, store: StoreContext, terminal_id: str, request: di
 
 def quote_basket(db: Database, store: StoreContext, request: dict[str, Any]) -> dict[str, Any]:
     """Price a basket without recording anything: what the terminal shows before payment."""
-    totals = price_basket(_basket_lines(db, request))
-
-    def money(minor: int) -> str:
-        return format_minor(minor, store.exponent)
-
-    return {
-        "currency": store.currency,
-        "lines": [{"sku": ln.sku, "name": ln.name, "quantity": str(ln.quantity),
-                   "unit_price": money(ln.unit_price_minor), "amount": money(ln.amount_minor),
-                   "tax_rate": str(ln.tax_rate)} for ln in totals.lines],
-        "taxes": [{"rate": str(t.rate), "taxable": money(t.taxable_minor),
-                   "tax": money(t.tax_minor)} for t in totals.taxes],
-        "subtotal": money(totals.subtotal_minor), "tax": money(totals.tax_minor),
-        "total": money(totals.total_minor),
-    }
+    return {"currency": store.currency,
+            **_totals_json(price_basket(_basket_lines(db, request)), store.exponent)}
 
 
 def sales_summary(db: Database, business_date_: str | None) -> dict[str, Any]:
@@ -218,24 +207,29 @@ def _text(request: dict[str, Any], field: str, max_length: int) -> str:
     return value.strip()
 
 
-def _answer(store: StoreContext, seq: int, day: str, payload: dict[str, Any],
-            tendered: int) -> dict[str, Any]:
-    exp = store.exponent
-
+def _totals_json(totals: Totals, exponent: int) -> dict[str, Any]:
     def money(minor: int) -> str:
-        return format_minor(minor, exp)
+        return format_minor(minor, exponent)
 
+    return {
+        "lines": [{"sku": ln.sku, "name": ln.name, "quantity": str(ln.quantity),
+                   "unit_price": money(ln.unit_price_minor), "amount": money(ln.amount_minor),
+                   "tax_rate": str(ln.tax_rate)} for ln in totals.lines],
+        "taxes": [{"rate": str(t.rate), "taxable": money(t.taxable_minor),
+                   "tax": money(t.tax_minor)} for t in totals.taxes],
+        "subtotal": money(totals.subtotal_minor), "tax": money(totals.tax_minor),
+        "total": money(totals.total_minor),
+    }
+
+
+def _answer(store: StoreContext, seq: int, day: str, payload: dict[str, Any], totals: Totals,
+            settlement: Settlement) -> dict[str, Any]:
     return {
         "sale_id": payload["sale_id"], "seq": seq, "business_date": day,
         "terminal_id": payload["terminal_id"], "receipt_no": payload["receipt_no"],
         "receipt_number": f"{payload['terminal_id']}-{payload['receipt_no']:06d}",
         "currency": store.currency,
-        "lines": [{"sku": ln["sku"], "name": ln["name"], "quantity": ln["quantity"],
-                   "unit_price": money(ln["unit_price"]), "amount": money(ln["amount"]),
-                   "tax_rate": ln["tax_rate"]} for ln in payload["lines"]],
-        "taxes": [{"rate": t["rate"], "taxable": money(t["taxable"]), "tax": money(t["tax"])}
-                  for t in payload["taxes"]],
-        "subtotal": money(payload["subtotal"]), "tax": money(payload["tax"]),
-        "total": money(payload["total"]), "tendered": money(tendered),
-        "change_due": money(payload["change_due"]),
+        **_totals_json(totals, store.exponent),
+        "tendered": format_minor(settlement.tendered_minor, store.exponent),
+        "change_due": format_minor(settlement.change_due_minor, store.exponent),
     }
