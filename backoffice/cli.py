@@ -190,6 +190,28 @@ def agent_import_catalog(csv_file: Path, config_path: Path) -> None:
     out.print(f"imported {count} products into store {settings.store.id}'s catalog")
 
 
+@agent.command("import-employees")
+@click.argument("csv_file", type=click.Path(path_type=Path))
+@agent_config
+def agent_import_employees(csv_file: Path, config_path: Path) -> None:
+    """Load employees from CSV_FILE (employee_id,name,role,pin; role cashier or manager) for a
+    store that has not synced yet. PINs are stored hashed. All rows or none."""
+    from store_agent.employees import import_employees_csv
+    from store_agent.errors import AgentError
+    from store_agent.ledger import open_ledger
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        db = open_ledger(settings.ledger.path, settings.store.id)
+        try:
+            count = import_employees_csv(db, csv_file)
+        finally:
+            db.close()
+    except AgentError as exc:
+        fail(str(exc))
+    out.print(f"imported {count} employees into store {settings.store.id}")
+
+
 @agent.command("run")
 @agent_config
 def agent_run(config_path: Path) -> None:
@@ -228,6 +250,33 @@ def agent_sync(config_path: Path) -> None:
         fail(str(exc))
     out.print(f"store {settings.store.id}: pushed {result.pushed} events in {result.batches} "
               f"batches; head office holds up to seq {result.high_water}")
+
+
+@agent.command("verify")
+@agent_config
+def agent_verify(config_path: Path) -> None:
+    """Re-check the ledger's hash chain, rebuild every projection from the event log and
+    report any difference. Exits 0 when the ledger is sound, 1 when it is not."""
+    from store_agent.errors import LedgerError
+    from store_agent.ledger import open_ledger
+    from store_agent.ledger.verify import verify_ledger
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    try:
+        db = open_ledger(settings.ledger.path, settings.store.id)
+    except LedgerError as exc:
+        fail(str(exc))
+    try:
+        report = verify_ledger(db, settings.store.id)
+    finally:
+        db.close()
+    for problem in report.problems:
+        err.print(f"[red]✗[/] {problem}", soft_wrap=True)
+    if not report.sound:
+        fail(f"ledger {settings.ledger.path} is NOT sound: {len(report.problems)} problem(s) in "
+             f"{report.events} events")
+    out.print(f"ledger {settings.ledger.path} is sound: {report.events} events, hash chain "
+              "intact, every projection matches the event log")
 
 
 @agent.command("status")

@@ -87,6 +87,15 @@ class StoreSettings:
         check=checks.day_cutoff)
     currency: str = setting("USD", help="ISO 4217 currency; must match head office.",
                             check=checks.currency)
+    name: str = setting("", help="The store's name as printed on receipts.")
+    prices_include_tax: bool = setting(
+        False, help="true when shelf prices include tax (VAT countries); false when tax is "
+                    "added at the till (US sales tax).")
+    require_pin: bool = setting(
+        False, help="true to require the employee's PIN on every cashier action.")
+    discount_limit_percent: int = setting(
+        10, help="Largest discount (percent of what it applies to) a cashier may give; above "
+                 "it the sale needs a manager's approval.", check=checks.percent)
     clock_start: str = setting(
         "", help="Demo and test use only: an ISO 8601 instant at which the agent's clock "
                  "starts (it then runs in real time). Empty means the system clock.")

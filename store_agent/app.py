@@ -9,30 +9,38 @@ from aiohttp import web
 from backoffice.problems import problem_middleware
 from config import AgentSettings
 from store_agent import keys
+from store_agent.api import ROUTE_TABLES
+from store_agent.api.errors import agent_error_middleware
 from store_agent.auth import terminal_auth_middleware
 from store_agent.clock import Clock, clock_from_setting
+from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
-from store_agent.routes import routes
-from store_agent.sales import StoreContext
+from store_agent.stream import EventBroker
 from sync.money import exponent_of
 
 
 def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Application:
-    app = web.Application(middlewares=[problem_middleware, terminal_auth_middleware],
+    app = web.Application(middlewares=[problem_middleware, terminal_auth_middleware,
+                                       agent_error_middleware],
                           client_max_size=settings.http.max_body_bytes)
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or clock_from_setting(settings.store.clock_start)
     app[keys.STORE] = store_context(settings)
     app[keys.TERMINALS] = {token: terminal for terminal, token in settings.terminals.items()}
+    app[keys.EVENTS] = EventBroker()
     app.cleanup_ctx.append(_ledger_ctx)
-    app.add_routes(routes)
+    for table in ROUTE_TABLES:
+        app.add_routes(table)
     return app
 
 
 def store_context(settings: AgentSettings) -> StoreContext:
-    return StoreContext(store_id=settings.store.id, timezone=settings.store.timezone,
-                        day_cutoff=settings.store.day_cutoff, currency=settings.store.currency,
-                        exponent=exponent_of(settings.store.currency))
+    store = settings.store
+    return StoreContext(store_id=store.id, timezone=store.timezone, day_cutoff=store.day_cutoff,
+                        currency=store.currency, exponent=exponent_of(store.currency),
+                        name=store.name, prices_include_tax=store.prices_include_tax,
+                        require_pin=store.require_pin,
+                        discount_limit_percent=store.discount_limit_percent)
 
 
 async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,33 +9,91 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
+from store_agent.barcodes import InvalidBarcode, interpret
 from store_agent.basket import Product
-from store_agent.errors import CatalogImportError, UnknownProduct
+from store_agent.errors import CatalogImportError, InvalidSale, UnknownProduct
 from store_agent.ledger import write_transaction
 from sync.errors import InvalidAmount
-from sync.money import parse_amount
+from sync.money import format_minor, parse_amount
 
 CSV_COLUMNS = ("sku", "name", "price", "tax_rate", "barcodes")
 
 
-def find_by_sku(db: Database, sku: str, field: str) -> Product:
-    row = db.execute("SELECT sku, name, price_minor, tax_rate FROM products WHERE sku = ?",
-                     [sku]).fetchone()
+_PRODUCT_SQL = (
+    "SELECT p.sku, p.name, COALESCE((SELECT price_minor FROM prices WHERE prices.sku = p.sku AND "
+    "effective_at <= ? ORDER BY effective_at DESC LIMIT 1), p.price_minor), "
+    "COALESCE((SELECT rate FROM tax_rates WHERE tax_rates.code = p.tax_code), p.tax_rate) "
+    "FROM products p WHERE p.sku = ?"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """A product found from a scan, with what a scale label carried."""
+
+    product: Product
+    embedded_price_minor: int | None = None
+    embedded_weight_kg: Decimal | None = None
+
+
+def find_by_sku(db: Database, sku: str, field: str, now: str = "9999") -> Product:
+    """The product with its price in force at ``now`` (UTC ISO text) and its tax rate."""
+    row = db.execute(_PRODUCT_SQL, [now, sku]).fetchone()
     if row is None:
         raise UnknownProduct(field, sku)
     return Product(sku=row[0], name=row[1], price_minor=row[2], tax_rate=Decimal(row[3]))
 
 
-def find_by_barcode(db: Database, barcode: str, field: str) -> Product:
-    row = db.execute("SELECT sku FROM barcodes WHERE barcode = ?", [barcode]).fetchone()
+def find_by_barcode(db: Database, code: str, field: str, now: str = "9999") -> Scanned:
+    """Look up a scanned code: a GTIN, an internal code, or a variable-measure scale label."""
+    try:
+        scanned = interpret(code)
+    except InvalidBarcode as exc:
+        raise InvalidSale(field, str(exc)) from None
+    row = db.execute("SELECT sku FROM barcodes WHERE barcode = ?", [scanned.lookup]).fetchone()
     if row is None:
-        raise UnknownProduct(field, barcode)
-    return find_by_sku(db, row[0], field)
+        raise UnknownProduct(field, code)
+    return Scanned(product=find_by_sku(db, row[0], field, now),
+                   embedded_price_minor=scanned.embedded_price_minor,
+                   embedded_weight_kg=scanned.embedded_weight_kg)
+
+
+def product_view(db: Database, product: Product, exponent: int) -> dict[str, Any]:
+    """What a terminal shows for a product: price now, tax rate, barcodes, stock on hand."""
+    barcodes = [r[0] for r in db.execute("SELECT barcode FROM barcodes WHERE sku = ? "
+                                         "ORDER BY barcode", [product.sku]).fetchall()]
+    stock = db.execute("SELECT on_hand_milli FROM stock WHERE sku = ?", [product.sku]).fetchone()
+    return {"sku": product.sku, "name": product.name,
+            "price": format_minor(product.price_minor, exponent),
+            "tax_rate": str(product.tax_rate), "barcodes": barcodes,
+            "on_hand": format_milli(stock[0] if stock else 0)}
+
+
+def search(db: Database, query: str, limit: int) -> list[str]:
+    """SKUs whose name contains every word of ``query`` (case-insensitive), by name."""
+    words = [w for w in query.lower().split() if w][:5]
+    where = " AND ".join("lower(name) LIKE ? ESCAPE '\\'" for _ in words) or "1"
+    params = [f"%{_escape_like(w)}%" for w in words]
+    rows = db.execute(f"SELECT sku FROM products WHERE {where} ORDER BY name LIMIT ?",
+                      [*params, limit]).fetchall()
+    return [r[0] for r in rows]
+
+
+def format_milli(value: int) -> str:
+    sign = "-" if value < 0 else ""
+    whole, frac = divmod(abs(value), 1000)
+    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:03d}".rstrip("0")
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def import_catalog_csv(db: Database, path: Path, exponent: int) -> int:

@@ -83,3 +83,44 @@ class SyncRejected(SyncError):
     def __init__(self, status: int, detail: str) -> None:
         self.status = status
         super().__init__(f"head office rejected the batch (HTTP {status}): {detail}")
+
+
+class UnknownEmployee(AgentError, LookupError):
+    def __init__(self, field: str, employee_id: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: no active employee {employee_id!r} at this store")
+
+
+class NotAllowed(AgentError, PermissionError):
+    """An action the named employee may not take (wrong PIN, not a manager)."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {problem}")
+
+
+class StateConflict(AgentError):
+    """An action that does not fit the current state (no open cash session, a closed
+    business day, a punch out without a punch in); the message states the current state."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        super().__init__(problem)
+
+
+class RequestConflict(AgentError):
+    def __init__(self, request_key: str) -> None:
+        super().__init__(f"{request_key} was already done with different content; use a new id "
+                         "for a new action")
+
+
+class UnknownSession(AgentError, LookupError):
+    def __init__(self, session_id: str) -> None:
+        self.field = "session_id"
+        super().__init__(f"no cash session {session_id!r} at this store")
+
+
+class UnknownSale(AgentError, LookupError):
+    def __init__(self, sale_id: str) -> None:
+        self.field = "sale_id"
+        super().__init__(f"no sale {sale_id!r} in this store's ledger")

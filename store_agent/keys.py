@@ -6,12 +6,14 @@ from aiohttp import web
 
 from config import AgentSettings
 from store_agent.clock import Clock
+from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
-from store_agent.sales import StoreContext
+from store_agent.stream import EventBroker
 
 SETTINGS = web.AppKey("settings", AgentSettings)
 LEDGER = web.AppKey("ledger", Ledger)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", StoreContext)
+EVENTS = web.AppKey("events", EventBroker)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

@@ -23,7 +23,7 @@ EVENT_KINDS: frozenset[str] = frozenset({
     "sale.completed", "sale.voided", "return.completed",
     "stock.received", "stock.adjusted", "stock.counted", "transfer.received",
     "cash.session_opened", "cash.session_closed", "cash.paid_in", "cash.paid_out",
-    "time.punched",
+    "cash.no_sale", "time.punched", "business_day.closed",
 })
 
 

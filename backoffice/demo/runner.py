@@ -32,8 +32,15 @@ from backoffice.demo.processes import (
     start_service,
     stop_service,
 )
+from backoffice.demo.shopping import (
+    CASHIERS,
+    MANAGER,
+    MANAGER_PIN,
+    sale_request,
+    write_catalog_csv,
+    write_employees_csv,
+)
 from backoffice.demo.shopping import basket as random_basket
-from backoffice.demo.shopping import sale_request, write_catalog_csv
 from config import load_server_settings
 from server.admin import enroll_store, init_database
 from server.storage import Storage
@@ -113,6 +120,8 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
         admin_token = init.admin_token or ""
         catalog_csv = workdir / "catalog.csv"
         write_catalog_csv(catalog_csv)
+        employees_csv = workdir / "employees.csv"
+        write_employees_csv(employees_csv)
         offline_index = 1 if options.stores > 1 else 0
         for index, store_id in enumerate(_store_ids(options.stores)):
             timezone = TIMEZONES[index % len(TIMEZONES)]
@@ -138,6 +147,8 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
         await _checked(console, ["agent", "init", "--config", str(store.config_path)])
         await _checked(console, ["agent", "import-catalog", str(catalog_csv), "--config",
                                  str(store.config_path)])
+        await _checked(console, ["agent", "import-employees", str(employees_csv), "--config",
+                                 str(store.config_path)])
         await store.proxy.up()
     rng = random.Random(options.seed)
     for day in range(options.days):
@@ -159,6 +170,7 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
         await store.proxy.down()
         console.print(f"store {store.store_id}: link to head office is [yellow]down[/] "
                       "this morning")
+    await asyncio.gather(*(_open_store(s, day) for s in stores))
     half = options.sales_per_day // 2
     await asyncio.gather(*(_ring_up(s, half, rng) for s in stores))
     console.print(f"rang up {half} sales in each store; midday sync:")
@@ -167,7 +179,9 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
         await store.proxy.up()
         console.print(f"store {store.store_id}: link to head office is [green]back up[/]")
     await asyncio.gather(*(_ring_up(s, options.sales_per_day - half, rng) for s in stores))
-    console.print(f"rang up {options.sales_per_day - half} more sales in each store; "
+    closings = await asyncio.gather(*(_close_store(s, day) for s in stores))
+    console.print(f"rang up {options.sales_per_day - half} more sales in each store; tills "
+                  f"counted (Z reports: {', '.join(closings)}), business days closed; "
                   "end-of-day sync:")
     await _sync_all(console, stores)
     last_day = day == options.days - 1
@@ -202,6 +216,57 @@ async def _ring_up(store: DemoStore, count: int, rng: random.Random) -> None:
         await asyncio.gather(*(terminal(t) for t in TERMINALS))
 
 
+async def _open_store(store: DemoStore, day: int) -> None:
+    """Each cashier clocks in and opens a cash session with a float on their terminal."""
+    async with aiohttp.ClientSession(base_url=store.url) as session:
+        for index, terminal_id in enumerate(TERMINALS):
+            headers = {"Authorization": f"Bearer {store.terminal_tokens[terminal_id]}"}
+            cashier = CASHIERS[index]
+            async with session.post("/api/v1/punches", headers=headers, json={
+                    "punch_id": f"{store.store_id}-d{day}-{cashier}-in", "employee": cashier,
+                    "action": "in"}) as resp:
+                await _json(resp, 201)
+            async with session.post("/api/v1/cash-sessions", headers=headers, json={
+                    "session_id": _session_id(store, day, terminal_id), "employee": cashier,
+                    "float": "150.00"}) as resp:
+                await _json(resp, 201)
+
+
+async def _close_store(store: DemoStore, day: int) -> str:
+    """Count each till (as expected: no over/short), close the business day, clock out."""
+    over_short = []
+    async with aiohttp.ClientSession(base_url=store.url) as session:
+        business_date = ""
+        for index, terminal_id in enumerate(TERMINALS):
+            headers = {"Authorization": f"Bearer {store.terminal_tokens[terminal_id]}"}
+            session_id = _session_id(store, day, terminal_id)
+            async with session.get(f"/api/v1/cash-sessions/{session_id}/x-report",
+                                   headers=headers) as resp:
+                x_report = await _json(resp, 200)
+            business_date = x_report["business_date"]
+            async with session.post(f"/api/v1/cash-sessions/{session_id}/close",
+                                    headers=headers, json={
+                                        "employee": CASHIERS[index],
+                                        "counted": {"cash": x_report["expected"]["cash"]}}
+                                    ) as resp:
+                z_report = await _json(resp, 201)
+            over_short.append(z_report["over_short"]["cash"])
+            async with session.post("/api/v1/punches", headers=headers, json={
+                    "punch_id": f"{store.store_id}-d{day}-{CASHIERS[index]}-out",
+                    "employee": CASHIERS[index], "action": "out"}) as resp:
+                await _json(resp, 201)
+        headers = {"Authorization": f"Bearer {store.terminal_tokens[TERMINALS[0]]}"}
+        async with session.post(f"/api/v1/business-days/{business_date}/close", headers=headers,
+                                json={"manager": {"employee_id": MANAGER, "pin": MANAGER_PIN}}
+                                ) as resp:
+            await _json(resp, 201)
+    return f"{store.store_id} over/short {'/'.join(over_short)}"
+
+
+def _session_id(store: DemoStore, day: int, terminal_id: str) -> str:
+    return f"{store.store_id}-day{day + 1}-{terminal_id}"
+
+
 async def _sync_all(console: Console, stores: list[DemoStore]) -> None:
     results = await asyncio.gather(*(run_command(["agent", "sync", "--config",
                                                   str(s.config_path)]) for s in stores))
@@ -234,11 +299,15 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
             async with session.get(f"{store.url}/api/v1/status", headers=headers) as resp:
                 status = await _json(resp, 200)
             ledgers[store.store_id] = (summary["days"], status["events"]["pending"])
+    verified = await asyncio.gather(*(run_command(["agent", "verify", "--config",
+                                                   str(s.config_path)]) for s in stores))
+    sound = {s.store_id: status == 0 for s, (status, _) in zip(stores, verified, strict=True)}
     table = Table(title="reconciliation: store ledger vs head office", box=box.SIMPLE_HEAD)
     table.add_column("store", no_wrap=True)
     table.add_column("business date", no_wrap=True)
     for column in ("ledger sales", "ledger total", "HQ sales", "HQ total", "unsynced"):
         table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("ledger verified", no_wrap=True)
     table.add_column("", no_wrap=True)
     all_ok = True
     for store in stores:
@@ -247,11 +316,12 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
         for row in days:
             ho = held.get(row["business_date"], {"count": 0, "total_minor": 0})
             ok = (ho["count"] == row["count"] and ho["total_minor"] == row["total_minor"]
-                  and pending == 0)
+                  and pending == 0 and sound[store.store_id])
             all_ok &= ok
             table.add_row(store.store_id, row["business_date"], str(row["count"]),
                           _money(row["total_minor"]), str(ho["count"]),
                           _money(ho["total_minor"]), str(pending),
+                          "yes" if sound[store.store_id] else "[red]NO[/]",
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
     if options.keep:

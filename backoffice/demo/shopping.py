@@ -25,6 +25,14 @@ CATALOG: tuple[tuple[str, str, str, str, str], ...] = (
 )
 WEIGHED = {"1005"}
 CASHIERS = ("E100", "E101", "E102", "E103")
+MANAGER, MANAGER_PIN = "M100", "4321"
+
+
+def write_employees_csv(path: Path) -> None:
+    rows = ["employee_id,name,role,pin"]
+    rows += [f"{e},Cashier {e},cashier,{1000 + i}" for i, e in enumerate(CASHIERS)]
+    rows.append(f"{MANAGER},Store manager,manager,{MANAGER_PIN}")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
 def write_catalog_csv(path: Path) -> None:

@@ -57,3 +57,63 @@ def m001_event_log_and_sales(db: Database) -> None:
     db.table("sales").create_index(["business_date"])
     db.create_table("receipt_counters", {"terminal_id": str, "last_no": int},
                     pk="terminal_id", not_null=["last_no"], strict=True)
+
+
+@migrations()
+def m002_store_operations(db: Database) -> None:
+    """Prices with effective times, tax rates, employees, stock, cash sessions, shifts,
+    returns, business days and the print queue."""
+    db.create_table("tax_rates", {"code": str, "rate": str, "name": str}, pk="code",
+                    not_null=["rate", "name"], strict=True)
+    db.create_table("prices", {"sku": str, "effective_at": str, "price_minor": int},
+                    pk=("sku", "effective_at"), not_null=["price_minor"], strict=True)
+    db.create_table(
+        "employees",
+        {"employee_id": str, "name": str, "role": str, "pin_hash": str, "active": int},
+        pk="employee_id", not_null=["name", "role", "pin_hash", "active"], strict=True)
+    db.create_table("stock", {"sku": str, "on_hand_milli": int}, pk="sku",
+                    not_null=["on_hand_milli"], strict=True)
+    db.create_table(
+        "cash_sessions",
+        {"session_id": str, "drawer_id": str, "terminal_id": str, "business_date": str,
+         "opened_seq": int, "opened_at": str, "opened_by": str, "float_minor": int,
+         "status": str, "closed_seq": int, "closed_at": str, "closed_by": str},
+        pk="session_id",
+        not_null=["drawer_id", "terminal_id", "business_date", "opened_seq", "opened_at",
+                  "opened_by", "float_minor", "status"],
+        strict=True)
+    db.execute("CREATE UNIQUE INDEX one_open_session_per_drawer ON cash_sessions (drawer_id) "
+               "WHERE status = 'open'")
+    db.create_table(
+        "cash_movements",
+        {"seq": int, "session_id": str, "kind": str, "tender": str, "amount_minor": int},
+        pk=("seq", "tender", "kind"), not_null=["session_id", "amount_minor"], strict=True)
+    db.table("cash_movements").create_index(["session_id"])
+    db.create_table("shifts", {"employee_id": str, "state": str, "since": str, "seq": int},
+                    pk="employee_id", not_null=["state", "since", "seq"], strict=True)
+    db.create_table(
+        "sale_lines",
+        {"sale_id": str, "line_no": int, "sku": str, "quantity_milli": int, "amount_minor": int,
+         "tax_minor": int, "returned_milli": int},
+        pk=("sale_id", "line_no"),
+        not_null=["sku", "quantity_milli", "amount_minor", "tax_minor", "returned_milli"],
+        strict=True)
+    db.create_table("business_days", {"business_date": str, "status": str, "closed_seq": int},
+                    pk="business_date", not_null=["status"], strict=True)
+    db.create_table(
+        "print_queue",
+        {"job_id": int, "seq": int, "terminal_id": str, "kind": str, "document": str,
+         "status": str, "attempts": int, "last_error": str, "created_at": str},
+        pk="job_id", not_null=["seq", "terminal_id", "kind", "document", "status", "attempts",
+                               "created_at"],
+        strict=True)
+    db.table("print_queue").create_index(["status"])
+    # Answers already given to client-keyed requests (punches, cash movements, voids, returns,
+    # stock operations), so that a retried request gets the same answer instead of acting twice.
+    db.create_table("requests", {"request_key": str, "digest": str, "seq": int, "response": str},
+                    pk="request_key", not_null=["digest", "seq", "response"], strict=True)
+    for column, kind in (("session_id", str), ("status", str)):
+        db.table("sales").add_column(column, kind)
+    db.execute("UPDATE sales SET status = 'completed' WHERE status IS NULL")
+    db.table("products").add_column("tax_code", str)
+    db.table("sync_state").add_column("clock_skew_seconds", int)

@@ -66,6 +66,11 @@ async def chain(tmp_path: Path, catalog_csv: Path) -> AsyncIterator[Chain]:
                   f"http://127.0.0.1:{agent_port}", admin_token, services)
     services.append(await start_service("agent", ["agent", "run", "--config", str(store_config)],
                                         chain.agent_url, tmp_path / "agent.log"))
+    async with aiohttp.ClientSession() as session, session.post(
+            f"{chain.agent_url}/api/v1/cash-sessions",
+            json={"session_id": "session-0001", "employee": "E100", "float": "100.00"},
+            headers={"Authorization": f"Bearer {TERMINAL_TOKENS['T1']}"}) as resp:
+        assert resp.status == 201, await resp.text()
     try:
         yield chain
     finally:
@@ -100,7 +105,7 @@ async def test_sale_travels_from_terminal_to_head_office(chain: Chain) -> None:
 
     status, output = await run_command(["agent", "sync", "--config", str(chain.store_config)])
     assert status == 0, output
-    assert "pushed 1 events" in output
+    assert "pushed 2 events" in output  # the session opening and the sale
 
     status, held = await _head_office_sale(chain, sale["sale_id"])
     assert status == 200, held

@@ -39,6 +39,9 @@ async def test_sale_reaches_head_office(server_settings, agent_settings_factory,
 
     agent: TestClient = await aiohttp_client(create_agent(settings))
     auth = {"Authorization": f"Bearer {TERMINAL_TOKENS['T1']}"}
+    resp = await agent.post("/api/v1/cash-sessions", headers=auth, json={
+        "session_id": "session-0001", "employee": "E100", "float": "50.00"})
+    assert resp.status == 201, await resp.text()
     resp = await agent.post("/api/v1/sales", json=SALE, headers=auth)
     sale = await resp.json()
     assert resp.status == 201, sale
@@ -50,7 +53,7 @@ async def test_sale_reaches_head_office(server_settings, agent_settings_factory,
     await ledger.open()
     try:
         result = await push_pending(ledger, settings, SystemClock())
-        assert (result.pushed, result.high_water) == (1, 1)
+        assert (result.pushed, result.high_water) == (2, 2)
         again = await push_pending(ledger, settings, SystemClock())
         assert again.pushed == 0
     finally:
@@ -63,4 +66,4 @@ async def test_sale_reaches_head_office(server_settings, agent_settings_factory,
     assert held["total"] == "5.42" and held["store_id"] == "S001"
     assert [(ln["sku"], ln["quantity"]) for ln in held["lines"]] == [("1001", "2"), ("1002", "1")]
     resp = await server.get("/api/v1/stores/S001", headers=admin)
-    assert (await resp.json())["sync"]["high_water_seq"] == 1
+    assert (await resp.json())["sync"]["high_water_seq"] == 2

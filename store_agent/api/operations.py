@@ -1,0 +1,91 @@
+"""Routes: the time clock, stock (receive, adjust, count, on hand) and product lookup."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from sqlite_utils import Database
+
+from backoffice.problems import Problem
+from store_agent import keys
+from store_agent.api.common import read, run_action
+from store_agent.catalog import find_by_barcode, find_by_sku, product_view, search
+from store_agent.clock import utc_text
+from store_agent.errors import UnknownProduct
+from store_agent.stock import adjust, count, receive
+from store_agent.timeclock import punch
+from sync.money import format_minor
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/api/v1/punches")
+async def post_punch(request: web.Request) -> web.Response:
+    return await run_action(request, punch)
+
+
+@routes.get("/api/v1/employees/{employee_id}/shift")
+async def get_shift(request: web.Request) -> web.Response:
+    employee_id = request.match_info["employee_id"]
+    row = await read(request, lambda db: db.execute(
+        "SELECT state, since FROM shifts WHERE employee_id = ?", [employee_id]).fetchone())
+    state, since = row if row else ("off", None)
+    return web.json_response({"employee_id": employee_id, "state": state, "since": since})
+
+
+@routes.post("/api/v1/stock/receipts")
+async def post_receipt(request: web.Request) -> web.Response:
+    return await run_action(request, lambda db, store, terminal, body, now: receive(
+        db, store, body, now))
+
+
+@routes.post("/api/v1/stock/adjustments")
+async def post_adjustment(request: web.Request) -> web.Response:
+    return await run_action(request, lambda db, store, terminal, body, now: adjust(
+        db, store, body, now))
+
+
+@routes.post("/api/v1/stock/counts")
+async def post_count(request: web.Request) -> web.Response:
+    return await run_action(request, lambda db, store, terminal, body, now: count(
+        db, store, body, now))
+
+
+@routes.get("/api/v1/products")
+async def search_products(request: web.Request) -> web.Response:
+    query = request.query.get("q", "").strip()
+    limit_text = request.query.get("limit", "20")
+    if not query or len(query) > 100:
+        raise Problem(400, "q (1-100 characters) is required: words of the product's name",
+                      field="q")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= 100:
+        raise Problem(400, "limit must be 1-100", field="limit")
+    store, now = request.app[keys.STORE], utc_text(request.app[keys.CLOCK].now())
+
+    def work(db: Database) -> list[dict[str, object]]:
+        return [product_view(db, find_by_sku(db, sku, "q", now), store.exponent)
+                for sku in search(db, query, int(limit_text))]
+
+    return web.json_response({"items": await read(request, work)})
+
+
+@routes.get("/api/v1/products/{code}")
+async def get_product(request: web.Request) -> web.Response:
+    """A product by barcode (GTIN, internal code or scale label) or by SKU."""
+    code = request.match_info["code"]
+    store, now = request.app[keys.STORE], utc_text(request.app[keys.CLOCK].now())
+
+    def work(db: Database) -> dict[str, object]:
+        try:
+            scanned = find_by_barcode(db, code, "code", now)
+            view = product_view(db, scanned.product, store.exponent)
+            if scanned.embedded_price_minor is not None:
+                view["label_price"] = format_minor(scanned.embedded_price_minor,
+                                                   store.exponent)
+            if scanned.embedded_weight_kg is not None:
+                view["label_weight_kg"] = str(scanned.embedded_weight_kg)
+            return view
+        except UnknownProduct:
+            product = find_by_sku(db, code, "code", now)
+            return product_view(db, product, store.exponent)
+
+    return web.json_response(await read(request, work))
