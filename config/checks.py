@@ -23,6 +23,10 @@ def positive(value: Any) -> str | None:
     return None if value > 0 else "must be greater than zero"
 
 
+def non_negative(value: Any) -> str | None:
+    return None if value >= 0 else "must be zero or more"
+
+
 def percent(value: Any) -> str | None:
     return None if 0 <= value <= 100 else "must be between 0 and 100"
 

@@ -108,6 +108,10 @@ class LedgerSettings:
     path: Path = setting(Path("ledger.db"),
                          help="SQLite ledger file; a relative path is relative to the config file.",
                          path=True)
+    max_size_mb: int = setting(
+        0, help="Cap on the ledger file in MiB (0: no cap). At the cap new sales are refused "
+                "with 507 and nothing half-written, instead of filling the disk the till's "
+                "system needs.", check=checks.non_negative)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

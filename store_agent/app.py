@@ -45,7 +45,7 @@ def store_context(settings: AgentSettings) -> StoreContext:
 
 async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
-    ledger = Ledger(settings.ledger.path, settings.store.id)
+    ledger = Ledger(settings.ledger.path, settings.store.id, settings.ledger.max_size_mb)
     await ledger.open()
     app[keys.LEDGER] = ledger
     yield

@@ -10,7 +10,7 @@ from backoffice.problems import Handler, Problem, bearer_token
 from store_agent import keys
 
 TERMINAL_ID = web.RequestKey("terminal_id", str)
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/api/v1/openapi.json"})
 
 
 @web.middleware

@@ -10,6 +10,8 @@ import json
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from functools import partial
 
 import aiohttp
@@ -80,14 +82,16 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                                          last_hash=state.acked_hash, at=utc_text(clock.now())))
             return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
         body = encode_push(PushBatch(store_id=store_id, events=tuple(events)))
-        status, answer = await _post(session, url, body, headers, ssl_context)
+        status, answer, server_date = await _post(session, url, body, headers, ssl_context)
         if status == 200:
             try:
                 ack = decode_push_ack(answer)
             except DecodeError as exc:
                 raise SyncRejected(status, f"unreadable answer from head office: {exc}") from exc
+            now = clock.now()
             await ledger.run(partial(_acknowledge, high_water=ack.high_water,
-                                     last_hash=ack.last_hash, at=utc_text(clock.now())))
+                                     last_hash=ack.last_hash, at=utc_text(now),
+                                     skew=_skew_seconds(server_date, now)))
             pushed += max(0, ack.high_water - cursor)
             cursor = high_water = max(high_water, ack.high_water)
             batches += 1
@@ -107,11 +111,11 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
 
 
 async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
-                ssl_context: ssl.SSLContext | None) -> tuple[int, bytes]:
+                ssl_context: ssl.SSLContext | None) -> tuple[int, bytes, str | None]:
     try:
         async with session.post(url, data=body, headers=headers,
                                 ssl=ssl_context if ssl_context is not None else True) as resp:
-            return resp.status, await resp.read()
+            return resp.status, await resp.read(), resp.headers.get("Date")
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         raise HeadOfficeUnreachable(url, str(exc) or type(exc).__name__) from exc
     except aiohttp.ClientError as exc:
@@ -134,9 +138,23 @@ def _expected_seq(answer: bytes) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _acknowledge(db: Database, *, high_water: int, last_hash: str, at: str) -> None:
+def _acknowledge(db: Database, *, high_water: int, last_hash: str, at: str,
+                 skew: int | None = None) -> None:
     with write_transaction(db):
         record_ack(db, high_water, last_hash, at)
+        if skew is not None:
+            db.execute("UPDATE sync_state SET clock_skew_seconds = ? WHERE id = 1", [skew])
+
+
+def _skew_seconds(server_date: str | None, now: datetime) -> int | None:
+    """Head office's clock minus ours, in whole seconds (HTTP dates have 1 s resolution)."""
+    if not server_date:
+        return None
+    try:
+        server_now = parsedate_to_datetime(server_date)
+    except (TypeError, ValueError):
+        return None
+    return round((server_now - now).total_seconds())
 
 
 def _record_failure(db: Database, *, at: str, error: str) -> None:

@@ -28,8 +28,12 @@ T = TypeVar("T")
 BUSY_TIMEOUT_MS = 10_000
 
 
-def connect(path: Path) -> Database:
-    """Open the ledger file with the durability pragmas and bring its schema up to date."""
+def connect(path: Path, max_size_mb: int = 0) -> Database:
+    """Open the ledger file with the durability pragmas and bring its schema up to date.
+
+    ``max_size_mb`` caps the file (``max_page_count``): at the cap a write fails with
+    SQLITE_FULL, which :func:`write_transaction` rolls back and reports as ``LedgerFull``.
+    """
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=True)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA journal_mode = WAL")
@@ -37,6 +41,9 @@ def connect(path: Path) -> Database:
     conn.execute("PRAGMA foreign_keys = ON")
     db = Database(conn)
     migrations.apply(db)
+    if max_size_mb:
+        page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {max_size_mb * 1024 * 1024 // page_size}")
     return db
 
 
@@ -59,11 +66,11 @@ def create_ledger(path: Path, store_id: str, created_at: str) -> bool:
         db.close()
 
 
-def open_ledger(path: Path, store_id: str) -> Database:
+def open_ledger(path: Path, store_id: str, max_size_mb: int = 0) -> Database:
     """Open an existing ledger and check that it belongs to ``store_id``."""
     if not path.exists():
         raise LedgerNotInitialised(path)
-    db = connect(path)
+    db = connect(path, max_size_mb)
     owner = _meta(db, "store_id")
     if owner is None:
         db.close()
@@ -102,14 +109,16 @@ def _meta(db: Database, key: str) -> str | None:
 class Ledger:
     """The agent's one writer: a single thread owns the connection and runs submitted work."""
 
-    def __init__(self, path: Path, store_id: str) -> None:
+    def __init__(self, path: Path, store_id: str, max_size_mb: int = 0) -> None:
         self.path = path
         self.store_id = store_id
+        self.max_size_mb = max_size_mb
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-writer")
         self._db: Database | None = None
 
     async def open(self) -> None:
-        self._db = await self._submit(lambda: open_ledger(self.path, self.store_id))
+        self._db = await self._submit(lambda: open_ledger(self.path, self.store_id,
+                                                          self.max_size_mb))
 
     async def run(self, work: Callable[[Database], T]) -> T:
         """Run ``work(db)`` on the writer thread and return its result."""
