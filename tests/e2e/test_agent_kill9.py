@@ -18,7 +18,7 @@ from tests.conftest import TERMINAL_TOKENS, write_store_config
 
 
 async def _terminal(url: str, terminal: str, confirmed: list[dict[str, object]],
-                    stop: asyncio.Event) -> None:
+                    stop: asyncio.Event, enough: asyncio.Event) -> None:
     headers = {"Authorization": f"Bearer {TERMINAL_TOKENS[terminal]}"}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
         while not stop.is_set():
@@ -31,6 +31,8 @@ async def _terminal(url: str, terminal: str, confirmed: list[dict[str, object]],
                                         headers=headers) as resp:
                     if resp.status in (200, 201):
                         confirmed.append(await resp.json())
+                        if len(confirmed) >= 60:
+                            enough.set()
             except (aiohttp.ClientError, OSError, TimeoutError):
                 return
 
@@ -55,12 +57,11 @@ async def test_kill9_mid_stream_loses_no_confirmed_sale(tmp_path: Path,
                         headers={"Authorization": f"Bearer {TERMINAL_TOKENS[terminal]}"}) as r:
                     assert r.status == 201, await r.text()
         confirmed: list[dict[str, object]] = []
-        stop = asyncio.Event()
+        stop, enough = asyncio.Event(), asyncio.Event()
         # Several clients per terminal, so that writes are queued when the kill lands.
-        clients = [asyncio.create_task(_terminal(url, terminal, confirmed, stop))
+        clients = [asyncio.create_task(_terminal(url, terminal, confirmed, stop, enough))
                    for terminal in TERMINAL_TOKENS for _ in range(3)]
-        while len(confirmed) < 60:
-            await asyncio.sleep(0.02)
+        await asyncio.wait_for(enough.wait(), 60)
         agent.process.send_signal(signal.SIGKILL)
         await agent.process.wait()
         stop.set()

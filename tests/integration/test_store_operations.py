@@ -270,7 +270,7 @@ async def test_cash_session_x_and_z_reports(agent: tuple[TestClient, Any]) -> No
 
 async def test_closed_business_day_refuses_sales(agent: tuple[TestClient, Any],
                                                  clock: HandClock) -> None:
-    client, settings = agent
+    client, _ = agent
     session_id = await open_till(client)
     day = "2026-11-24"
     status, body = await call(client, "POST", f"/api/v1/business-days/{day}/close",
@@ -296,7 +296,7 @@ async def test_closed_business_day_refuses_sales(agent: tuple[TestClient, Any],
 
 
 async def test_time_clock_state_machine(agent: tuple[TestClient, Any]) -> None:
-    client, settings = agent
+    client, _ = agent
 
     async def punch(action: str, employee: str = "E100") -> tuple[int, Any]:
         return await call(client, "POST", "/api/v1/punches",
@@ -355,7 +355,7 @@ async def test_product_lookup_and_search(agent: tuple[TestClient, Any]) -> None:
     assert status == 200 and found["items"] == []  # a LIKE wildcard is taken literally
     status, body = await call(client, "GET", "/api/v1/products")
     assert status == 400
-    status, body = await call(client, "GET", "/api/v1/products/0000000000000")
+    status, _ = await call(client, "GET", "/api/v1/products/0000000000000")
     assert status == 404
 
 
