@@ -354,7 +354,7 @@ async def test_product_lookup_and_search(agent: tuple[TestClient, Any]) -> None:
     status, found = await call(client, "GET", "/api/v1/products?q=100%25")
     assert status == 200 and found["items"] == []  # a LIKE wildcard is taken literally
     status, body = await call(client, "GET", "/api/v1/products")
-    assert status == 400
+    assert status == 400 and body["field"] == "q"
     status, _ = await call(client, "GET", "/api/v1/products/0000000000000")
     assert status == 404
 
