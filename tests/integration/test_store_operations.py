@@ -418,3 +418,19 @@ async def test_openapi_document_covers_every_route(agent: tuple[TestClient, Any]
         else:
             expanded.add((path, method))
     assert expanded == documented
+
+
+async def test_event_stream_pushes_ledger_notices(agent: tuple[TestClient, Any]) -> None:
+    client, _ = agent
+    resp = await client.get("/api/v1/events", headers={"Authorization": "Bearer nope-nope-nope"})
+    assert resp.status == 401
+    stream = await client.get("/api/v1/events",
+                              headers={"Authorization": "Bearer terminal-two-test-token"})
+    assert stream.status == 200 and stream.headers["Content-Type"] == "text/event-stream"
+    assert await asyncio.wait_for(stream.content.readline(), 5) == b": connected\n"
+    assert await asyncio.wait_for(stream.content.readline(), 5) == b"\n"
+    await open_till(client)
+    assert await asyncio.wait_for(stream.content.readline(), 5) == b"event: ledger\n"
+    data = await asyncio.wait_for(stream.content.readline(), 5)
+    assert data.startswith(b"data: ") and b'"seq":1' in data
+    stream.close()
