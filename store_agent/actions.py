@@ -57,4 +57,4 @@ def perform(db: Database, store: StoreContext, request_key: str, request: dict[s
         response = answer(event)
         db.execute("INSERT INTO requests (request_key, digest, seq, response) VALUES (?,?,?,?)",
                    [request_key, digest, event.seq, json.dumps(response)])
-    return Outcome(created=True, response=response)
+    return Outcome(created=True, response=response, seq=event.seq, kind=event.kind)

@@ -27,6 +27,8 @@ class Outcome:
 
     created: bool
     response: dict[str, Any]
+    seq: int | None = None  # the event recorded (None when replayed)
+    kind: str | None = None
 
 
 def request_digest(request: dict[str, Any]) -> str:

@@ -85,7 +85,7 @@ def record_sale(db: Database, store: StoreContext, terminal_id: str, request: di
         event = record(db, store.store_id, "sale.completed", payload, utc_text(now), day)
         answer = sale_answer(event.payload, event.seq, day)
         enqueue_print(db, event.seq, terminal_id, "receipt", answer["receipt"], utc_text(now))
-    return Outcome(created=True, response=answer)
+    return Outcome(created=True, response=answer, seq=event.seq, kind=event.kind)
 
 
 def quote_basket(db: Database, store: StoreContext, request: dict[str, Any],

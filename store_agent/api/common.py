@@ -25,7 +25,7 @@ async def run_action(request: web.Request, action: Action) -> web.Response:
     store, terminal_id, now = app[keys.STORE], request[TERMINAL_ID], app[keys.CLOCK].now()
     outcome = await app[keys.LEDGER].run(lambda db: action(db, store, terminal_id, body, now))
     if isinstance(outcome, Outcome) and outcome.created:
-        app[keys.EVENTS].publish({"type": "ledger", "seq": outcome.response.get("seq")})
+        app[keys.EVENTS].publish({"type": "ledger", "kind": outcome.kind, "seq": outcome.seq})
     return web.json_response(outcome.response, status=201 if outcome.created else 200)
 
 
