@@ -293,7 +293,10 @@ def agent_status(config_path: Path) -> None:
         fail(str(exc))
     try:
         state = sync_state(db)
-        sales = db.execute("SELECT COUNT(*), COALESCE(SUM(total_minor), 0) FROM sales").fetchone()
+        sales = db.execute("SELECT COUNT(*) FROM sales WHERE status = 'completed'").fetchone()
+        printing = db.execute("SELECT COUNT(*) FROM print_queue WHERE status != 'printed'"
+                              ).fetchone()
+        skew = db.execute("SELECT clock_skew_seconds FROM sync_state").fetchone()
     finally:
         db.close()
     table = Table(title=f"store {settings.store.id}", show_header=False)
@@ -304,6 +307,8 @@ def agent_status(config_path: Path) -> None:
         ("last sync attempt", state.last_attempt_at or "never"),
         ("last successful sync", state.last_success_at or "never"),
         ("last sync error", state.last_error or "none"),
+        ("clock skew vs head office", "unknown" if skew[0] is None else f"{skew[0]:+d} s"),
+        ("receipts waiting to print", str(printing[0])),
     ):
         table.add_row(label, value)
     out.print(table)
