@@ -236,6 +236,7 @@ def agent_sync(config_path: Path) -> None:
     office is unreachable, 4 when it refuses the store's token, 5 when it rejects a batch."""
     from backoffice.sync_progress import run_sync
     from store_agent.errors import HeadOfficeUnreachable, LedgerError, SyncRefused, SyncRejected
+    from store_agent.sync_lock import SyncBusy
 
     settings: AgentSettings = _settings(_load_agent, config_path)
     try:
@@ -246,7 +247,7 @@ def agent_sync(config_path: Path) -> None:
         fail(str(exc), EXIT_REFUSED)
     except SyncRejected as exc:
         fail(str(exc), EXIT_REJECTED)
-    except LedgerError as exc:
+    except (LedgerError, SyncBusy) as exc:
         fail(str(exc))
     out.print(f"store {settings.store.id}: pushed {result.pushed} events in {result.batches} "
               f"batches; head office holds up to seq {result.high_water}")

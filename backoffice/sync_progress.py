@@ -18,6 +18,7 @@ from config import AgentSettings
 from store_agent.clock import clock_from_setting
 from store_agent.ledger import Ledger
 from store_agent.sync_client import SyncResult, push_pending
+from store_agent.sync_lock import sync_lock
 
 
 class EventRateColumn(ProgressColumn):
@@ -29,6 +30,13 @@ class EventRateColumn(ProgressColumn):
 
 
 async def run_sync(settings: AgentSettings, console: Console) -> SyncResult:
+    """Drain the ledger to head office now, holding the ledger's sync lock (waiting up to a
+    minute for the agent's background sync to finish, if one is running)."""
+    with sync_lock(settings.ledger.path, wait_seconds=60):
+        return await _drain(settings, console)
+
+
+async def _drain(settings: AgentSettings, console: Console) -> SyncResult:
     ledger = Ledger(settings.ledger.path, settings.store.id)
     await ledger.open()
     try:

@@ -136,6 +136,19 @@ class AgentSyncSettings:
                                     check=checks.positive)
     batch_max_bytes: int = setting(1024 * 1024, help="Largest encoded push batch, in bytes.",
                                    check=checks.positive)
+    enabled: bool = setting(
+        True, help="Sync in the background while 'agent run' serves; false leaves syncing to "
+                   "'backoffice agent sync' (e.g. a nightly cron job).")
+    interval_seconds: int = setting(30, help="Seconds between background syncs while online.",
+                                    check=checks.positive)
+    debounce_seconds: int = setting(
+        2, help="A sale schedules a sync this many seconds later (if none is due sooner), so "
+                "head office sees sales promptly without a request per sale.",
+        check=checks.non_negative)
+    max_backoff_seconds: int = setting(
+        300, help="Longest wait between attempts while head office is unreachable (the wait "
+                  "doubles from interval_seconds/8, with jitter, up to this).",
+        check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,6 +16,7 @@ from store_agent.clock import Clock, clock_from_setting
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
 from store_agent.stream import EventBroker
+from store_agent.sync_loop import SyncLoop
 from sync.money import exponent_of
 
 
@@ -29,6 +30,8 @@ def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Appli
     app[keys.TERMINALS] = {token: terminal for terminal, token in settings.terminals.items()}
     app[keys.EVENTS] = EventBroker()
     app.cleanup_ctx.append(_ledger_ctx)
+    if settings.sync.enabled:
+        app.cleanup_ctx.append(_sync_ctx)
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app
@@ -41,6 +44,14 @@ def store_context(settings: AgentSettings) -> StoreContext:
                         name=store.name, prices_include_tax=store.prices_include_tax,
                         require_pin=store.require_pin,
                         discount_limit_percent=store.discount_limit_percent)
+
+
+async def _sync_ctx(app: web.Application) -> AsyncIterator[None]:
+    loop = SyncLoop(app[keys.LEDGER], app[keys.SETTINGS], app[keys.CLOCK], app[keys.EVENTS])
+    await loop.start()
+    app[keys.SYNC] = loop
+    yield
+    await loop.stop()
 
 
 async def _ledger_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,11 +9,13 @@ from store_agent.clock import Clock
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
 from store_agent.stream import EventBroker
+from store_agent.sync_loop import SyncLoop
 
 SETTINGS = web.AppKey("settings", AgentSettings)
 LEDGER = web.AppKey("ledger", Ledger)
 CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", StoreContext)
 EVENTS = web.AppKey("events", EventBroker)
+SYNC = web.AppKey("sync", SyncLoop)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

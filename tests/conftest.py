@@ -91,7 +91,8 @@ def write_server_config(folder: Path, database_url: str, port: int = 0, extra: s
 
 def write_store_config(folder: Path, store_id: str = "S001", head_office_url: str =
                        "http://127.0.0.1:9", sync_token: str = "bos_" + "x" * 40, port: int = 0,
-                       timezone: str = "Europe/Berlin", extra: str = "") -> Path:
+                       timezone: str = "Europe/Berlin", extra: str = "",
+                       background_sync: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     terminals = "\n".join(f'{k} = "{v}"' for k, v in TERMINAL_TOKENS.items())
     path = folder / "store.toml"
@@ -99,6 +100,7 @@ def write_store_config(folder: Path, store_id: str = "S001", head_office_url: st
         f'[store]\nid = "{store_id}"\ntimezone = "{timezone}"\n\n'
         f'[head_office]\nurl = "{head_office_url}"\nsync_token = "{sync_token}"\n'
         f'timeout_seconds = 5\n\n[terminals]\n{terminals}\n\n[http]\nport = {port}\n\n'
+        f'[sync]\nenabled = {str(background_sync).lower()}\n\n'
         f'[logging]\nlevel = "warning"\n{extra}', encoding="utf-8")
     return path
 

@@ -361,6 +361,7 @@ def _write_store_config(store: DemoStore, clock_start: datetime) -> None:
         f'[head_office]\nurl = "http://127.0.0.1:{store.proxy.listen_port}"\n'
         f'sync_token = "{store.sync_token}"\ntimeout_seconds = 10\n\n'
         f'[terminals]\n{terminals}\n\n[http]\nport = {store.port}\n\n'
+        f'[sync]\nenabled = false\n\n'
         f'[ledger]\npath = "ledger.db"\n\n[logging]\nlevel = "warning"\n', encoding="utf-8")
 
 

@@ -26,6 +26,8 @@ async def run_action(request: web.Request, action: Action) -> web.Response:
     outcome = await app[keys.LEDGER].run(lambda db: action(db, store, terminal_id, body, now))
     if isinstance(outcome, Outcome) and outcome.created:
         app[keys.EVENTS].publish({"type": "ledger", "kind": outcome.kind, "seq": outcome.seq})
+        if keys.SYNC in app:
+            app[keys.SYNC].nudge()
     return web.json_response(outcome.response, status=201 if outcome.created else 200)
 
 

@@ -43,6 +43,8 @@ async def get_status(request: web.Request) -> web.Response:
     return web.json_response({
         "store_id": request.app[keys.STORE].store_id, **body,
         "devices": {},
+        "sync_loop": request.app[keys.SYNC].status() if keys.SYNC in request.app
+        else {"background": False},
         "clock": request.app[keys.CLOCK].now().isoformat(),
         "stream_subscribers": request.app[keys.EVENTS].subscribers,
     })
