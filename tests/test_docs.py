@@ -26,7 +26,8 @@ def test_configuration_md_reference_is_current() -> None:
     text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     start, end = text.index(BEGIN), text.index(END) + len(END)
     assert text[start:end] == render(), \
-        "docs/configuration.md is stale: run python -m config.reference --write docs/configuration.md"
+        "docs/configuration.md is stale: run " \
+        "python -m config.reference --write docs/configuration.md"
 
 
 def _command_paths(group: click.Group, prefix: tuple[str, ...] = ()) -> list[str]:
