@@ -103,12 +103,14 @@ def server_init(config_path: Path) -> None:
 def server_run(config_path: Path) -> None:
     """Serve the sync endpoints and the head-office API until stopped (SIGINT/SIGTERM)."""
     from backoffice.serve import serve
+    from backoffice.tls import server_ssl_context
     from server import create_app
 
     settings: ServerSettings = _settings(_load_server, config_path)
+    tls = _settings(lambda path: server_ssl_context(settings.http, str(path)), config_path)
     _logging(settings.logging.level)
     _run_db(lambda: serve(create_app(settings), settings.http.host, settings.http.port,
-                          "backoffice server"))
+                          "backoffice server", tls))
 
 
 @server.command("enroll-store")
@@ -217,14 +219,17 @@ def agent_import_employees(csv_file: Path, config_path: Path) -> None:
 def agent_run(config_path: Path) -> None:
     """Serve the POS terminal API until stopped (SIGINT/SIGTERM)."""
     from backoffice.serve import serve
+    from backoffice.tls import client_ssl_context, server_ssl_context
     from store_agent import create_app
     from store_agent.errors import LedgerError
 
     settings: AgentSettings = _settings(_load_agent, config_path)
+    tls = _settings(lambda path: server_ssl_context(settings.http, str(path)), config_path)
+    _settings(lambda path: client_ssl_context(settings.head_office.ca_file), config_path)
     _logging(settings.logging.level)
     try:
         asyncio.run(serve(create_app(settings), settings.http.host, settings.http.port,
-                          f"store agent {settings.store.id}"))
+                          f"store agent {settings.store.id}", tls))
     except LedgerError as exc:
         fail(str(exc))
 

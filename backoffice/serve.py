@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 
 from aiohttp import web
 
 
-async def serve(app: web.Application, host: str, port: int, name: str) -> None:
+async def serve(app: web.Application, host: str, port: int, name: str,
+                ssl_context: ssl.SSLContext | None = None) -> None:
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
         bound = runner.addresses[0] if runner.addresses else (host, port)
-        print(f"{name} listening on http://{bound[0]}:{bound[1]}", flush=True)
+        scheme = "https" if ssl_context else "http"
+        print(f"{name} listening on {scheme}://{bound[0]}:{bound[1]}", flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -166,7 +166,7 @@ def _coerce(source: str, key: str, value: Any, hint: Any) -> Any:
     )
     if accepted:
         return value
-    if hint is Path and isinstance(value, str) and value:
+    if hint in (Path, OptionalPath) and isinstance(value, str) and value:
         return Path(value)
     if _is_str_map(hint) and isinstance(value, dict) and \
             all(isinstance(v, str) for v in value.values()):
@@ -189,8 +189,8 @@ def _parse_env(env_name: str, text: str, hint: Any) -> Any:
         if lowered in {"0", "false", "no", "off"}:
             return False
         raise ConfigValueError(env_name, env_name, f"expected true or false, got {text!r}")
-    if hint is Path:
-        return Path(text)
+    if hint in (Path, OptionalPath):
+        return Path(text) if text else None
     if _is_str_map(hint):
         pairs: dict[str, str] = {}
         for item in filter(None, (part.strip() for part in text.split(","))):
@@ -203,9 +203,14 @@ def _parse_env(env_name: str, text: str, hint: Any) -> Any:
     return text
 
 
+OptionalPath = Path | None
+
+
 def _resolve_path(value: Any, base_dir: Path) -> Any:
     if isinstance(value, Path):
         return value if value.is_absolute() else (base_dir / value)
+    if value is None:
+        return None
     rest = value[len("sqlite:///"):] if isinstance(value, str) else ""
     if value.startswith("sqlite:///") and rest not in ("", ":memory:") and rest[0] != "/":
         return "sqlite:///" + str(base_dir / rest)
@@ -250,10 +255,14 @@ def _is_str_map(hint: Any) -> bool:
 def _type_name(hint: Any) -> str:
     if _is_str_map(hint):
         return "table of strings"
+    if hint == OptionalPath:
+        return "path (optional)"
     return {int: "integer", str: "string", bool: "boolean", Path: "path"}.get(hint, str(hint))
 
 
 def _format_default(value: Any) -> str:
+    if value is None:
+        return "none"
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, Mapping):

@@ -23,8 +23,14 @@ class HttpSettings:
     port: int = setting(8080, help="TCP port to listen on (0 picks a free port).",
                         check=checks.port)
     max_body_bytes: int = setting(
-        4 * 1024 * 1024, help="Largest request body accepted, in bytes; larger ones get 413.",
+        4 * 1024 * 1024, help="Largest request body accepted, in bytes (after decompression); "
+                              "larger ones get 413.",
         check=checks.positive)
+    tls_cert_file: Path | None = setting(
+        None, help="PEM certificate chain to serve HTTPS directly (with tls_key_file); "
+                   "leave unset behind a TLS-terminating proxy.", path=True)
+    tls_key_file: Path | None = setting(None, help="PEM private key for tls_cert_file.",
+                                        path=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +132,10 @@ class HeadOfficeSettings:
     timeout_seconds: int = setting(
         30, help="Seconds to wait for head office to answer one request before giving up.",
         check=checks.positive)
+    ca_file: Path | None = setting(
+        None, help="PEM file of the certificate authority to trust for an https:// url "
+                   "(a private or self-signed head-office certificate); unset: the system's.",
+        path=True)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,6 +154,10 @@ class AgentSyncSettings:
     debounce_seconds: int = setting(
         2, help="A sale schedules a sync this many seconds later (if none is due sooner), so "
                 "head office sees sales promptly without a request per sale.",
+        check=checks.non_negative)
+    compress_min_bytes: int = setting(
+        1024, help="Push batches at least this large are sent gzip-compressed "
+                   "(Content-Encoding: gzip); 0 turns compression off.",
         check=checks.non_negative)
     max_backoff_seconds: int = setting(
         300, help="Longest wait between attempts while head office is unreachable (the wait "

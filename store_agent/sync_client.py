@@ -6,6 +6,7 @@ answer just means the same events go again, and the server skips them.
 
 from __future__ import annotations
 
+import gzip
 import json
 import ssl
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from functools import partial
 import aiohttp
 from sqlite_utils import Database
 
+from backoffice.tls import client_ssl_context
 from config import AgentSettings
 from store_agent.clock import Clock, utc_text
 from store_agent.errors import HeadOfficeUnreachable, SyncError, SyncRefused, SyncRejected
@@ -65,6 +67,8 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                     ssl_context: ssl.SSLContext | None) -> SyncResult:
     store_id = settings.store.id
     url = settings.head_office.url.rstrip("/") + PUSH_PATH
+    if ssl_context is None:
+        ssl_context = client_ssl_context(settings.head_office.ca_file)
     headers = {"Authorization": f"Bearer {settings.head_office.sync_token}",
                "Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
     state = await ledger.run(sync_state)
@@ -82,7 +86,11 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                                          last_hash=state.acked_hash, at=utc_text(clock.now())))
             return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
         body = encode_push(PushBatch(store_id=store_id, events=tuple(events)))
-        status, answer, server_date = await _post(session, url, body, headers, ssl_context)
+        send_headers = headers
+        if settings.sync.compress_min_bytes and len(body) >= settings.sync.compress_min_bytes:
+            body = gzip.compress(body, compresslevel=5)
+            send_headers = {**headers, "Content-Encoding": "gzip"}
+        status, answer, server_date = await _post(session, url, body, send_headers, ssl_context)
         if status == 200:
             try:
                 ack = decode_push_ack(answer)
