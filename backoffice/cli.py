@@ -147,6 +147,51 @@ def server_enroll_store(store_id: str, name: str, timezone: str, config_path: Pa
     out.print(token, soft_wrap=True)
 
 
+@server.command("rotate-store-token")
+@click.argument("store_id")
+@server_config
+def server_rotate_store_token(store_id: str, config_path: Path) -> None:
+    """Issue STORE_ID a new sync token (printed once); the old token stops working at once.
+    Also re-enables a revoked store."""
+    from server.admin import rotate_store_token
+
+    settings = _settings(_load_server, config_path)
+    token = _store_admin(settings.database.url, lambda storage: rotate_store_token(storage,
+                                                                                   store_id))
+    out.print(f"store {store_id}: new sync token (shown once; the old one no longer works):")
+    out.print(token, soft_wrap=True)
+
+
+@server.command("revoke-store-token")
+@click.argument("store_id")
+@server_config
+def server_revoke_store_token(store_id: str, config_path: Path) -> None:
+    """Refuse STORE_ID's sync token from now on; its events wait in its ledger until the
+    store gets a new token (rotate-store-token)."""
+    from server.admin import revoke_store_token
+
+    settings = _settings(_load_server, config_path)
+    _store_admin(settings.database.url, lambda storage: revoke_store_token(storage, store_id))
+    out.print(f"store {store_id}: sync token revoked")
+
+
+def _store_admin(url: str, work: Callable[[Any], Any]) -> Any:
+    from server.errors import UnknownStore
+    from server.storage import Storage
+
+    async def run() -> Any:
+        storage = Storage(url)
+        try:
+            return await work(storage)
+        finally:
+            await storage.dispose()
+
+    try:
+        return _run_db(run)
+    except UnknownStore as exc:
+        fail(str(exc))
+
+
 @cli.group()
 def agent() -> None:
     """The store agent beside the POS terminals."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from server.errors import StoreAlreadyEnrolled
+from server.errors import StoreAlreadyEnrolled, UnknownStore
 from server.storage import Storage, upgrade_to_head
 from server.storage.tables import api_tokens, stores
 from server.tokens import API_TOKEN_PREFIX, STORE_TOKEN_PREFIX, new_token, token_digest
@@ -50,3 +50,24 @@ async def enroll_store(storage: Storage, store_id: str, name: str, timezone: str
             store_id=store_id, name=name, timezone=timezone, token_hash=token_digest(token),
             enrolled_at=datetime.now(UTC), high_water=0, last_hash=GENESIS_HASH))
     return token
+
+
+async def rotate_store_token(storage: Storage, store_id: str) -> str:
+    """Issue a new sync token for ``store_id``; the old one stops working at once (and a
+    revoked store is re-enabled)."""
+    token = new_token(STORE_TOKEN_PREFIX)
+    async with storage.write() as conn:
+        updated = await conn.execute(stores.update().where(stores.c.store_id == store_id)
+                                     .values(token_hash=token_digest(token), revoked_at=None))
+        if updated.rowcount == 0:
+            raise UnknownStore(store_id)
+    return token
+
+
+async def revoke_store_token(storage: Storage, store_id: str) -> None:
+    """Refuse the store's sync token from now on (a stolen till server, a closed store)."""
+    async with storage.write() as conn:
+        updated = await conn.execute(stores.update().where(stores.c.store_id == store_id)
+                                     .values(revoked_at=datetime.now(UTC)))
+        if updated.rowcount == 0:
+            raise UnknownStore(store_id)

@@ -38,3 +38,8 @@ class DatabaseNotMigrated(ServerError):
     def __init__(self, current: str | None, head: str) -> None:
         super().__init__(f"the database is at schema revision {current or 'none'} but this "
                          f"version needs {head}: run 'backoffice server init' first")
+
+
+class UnknownStore(ServerError, LookupError):
+    def __init__(self, store_id: str) -> None:
+        super().__init__(f"no store {store_id!r} is enrolled")

@@ -105,3 +105,37 @@ async def test_server_run_refuses_an_unmigrated_database(tmp_path: Path) -> None
     status, output = await run_command(["server", "run", "--config", str(config)])
     assert status == 1, output
     assert "backoffice server init" in output
+
+
+async def test_rotating_and_revoking_a_store_token(tmp_path: Path) -> None:
+    import re
+
+    from sync import CONTENT_TYPE, PUSH_PATH
+
+    config = tmp_path / "server.toml"
+    config.write_text('[database]\nurl = "sqlite:///c.db"\n')
+    assert (await run_command(["server", "init", "--config", str(config)]))[0] == 0
+    _, output = await run_command(["server", "enroll-store", "S001", "--name", "A",
+                                   "--timezone", "Europe/Paris", "--config", str(config)])
+    first = re.findall(r"bos_\S+", output)[0]
+    status, output = await run_command(["server", "rotate-store-token", "S001", "--config",
+                                        str(config)])
+    assert status == 0, output
+    second = re.findall(r"bos_\S+", output)[0]
+    assert second != first
+    status, output = await run_command(["server", "revoke-store-token", "S404", "--config",
+                                        str(config)])
+    assert status == 1 and "no store 'S404'" in output
+    assert (await run_command(["server", "revoke-store-token", "S001", "--config",
+                               str(config)]))[0] == 0
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from config import load_server_settings
+    from server import create_app
+
+    async with TestClient(TestServer(create_app(load_server_settings(config, env={})))) as client:
+        for token, expected in ((first, "not recognised"), (second, "revoked")):
+            resp = await client.post(PUSH_PATH, data=b"\x80", headers={
+                "Authorization": f"Bearer {token}", "Content-Type": CONTENT_TYPE})
+            assert resp.status == 401 and expected in (await resp.json())["detail"]
