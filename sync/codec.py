@@ -15,9 +15,12 @@ import msgpack
 
 from sync.errors import DecodeError, UnsupportedVersion
 from sync.events import EVENT_KINDS, StoreEvent
+from sync.schemas import check_payload
 
 PROTOCOL_VERSION = 1
-ACCEPTED_VERSIONS: tuple[int, ...] = (PROTOCOL_VERSION,)
+# The current version and the one before it (there is none before 1).
+ACCEPTED_VERSIONS: tuple[int, ...] = tuple(v for v in (PROTOCOL_VERSION - 1, PROTOCOL_VERSION)
+                                           if v >= 1)
 CONTENT_TYPE = "application/x-msgpack"
 PUSH_PATH = "/sync/v1/push"
 
@@ -118,8 +121,7 @@ def _decode_event(store_id: str, index: int, raw: Any) -> StoreEvent:
                                                  f"{MAX_TEXT_LENGTH} characters")
     if kind not in EVENT_KINDS:
         raise DecodeError(f"{where}.kind", f"unknown event kind {kind!r}")
-    if not isinstance(payload, dict):
-        raise DecodeError(f"{where}.payload", "must be a map")
+    check_payload(kind, payload, f"{where}.payload")
     return StoreEvent(store_id=store_id, seq=seq, event_id=event_id, kind=kind,
                       recorded_at=recorded_at, business_date=business_date, payload=payload,
                       hash=_hash(hash_, f"{where}.hash"))

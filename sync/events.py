@@ -24,7 +24,7 @@ EVENT_KINDS: frozenset[str] = frozenset({
     "stock.received", "stock.adjusted", "stock.counted", "transfer.received",
     "cash.session_opened", "cash.session_closed", "cash.paid_in", "cash.paid_out",
     "cash.no_sale", "time.punched", "business_day.closed",
-})
+})  # each has a payload schema in sync.schemas
 
 
 @dataclass(frozen=True, slots=True)
