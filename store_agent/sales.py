@@ -29,7 +29,7 @@ from store_agent.business_day import business_date
 from store_agent.catalog import find_by_barcode, find_by_sku
 from store_agent.clock import utc_text
 from store_agent.context import Outcome, StoreContext, request_digest
-from store_agent.documents import sale_answer, totals_json
+from store_agent.documents import totals_json
 from store_agent.employees import identify, manager_approval
 from store_agent.errors import InvalidSale, SaleConflict, StateConflict, TendersDoNotCover
 from store_agent.ledger import write_transaction
@@ -83,7 +83,9 @@ def record_sale(db: Database, store: StoreContext, terminal_id: str, request: di
             "approvals": approvals,
         }
         event = record(db, store.store_id, "sale.completed", payload, utc_text(now), day)
-        answer = sale_answer(event.payload, event.seq, day)
+        # The projector stored the answer with the sale; give exactly that one.
+        answer = json.loads(db.execute("SELECT response FROM sales WHERE sale_id = ?",
+                                       [sale_id]).fetchone()[0])
         enqueue_print(db, event.seq, terminal_id, "receipt", answer["receipt"], utc_text(now))
     return Outcome(created=True, response=answer, seq=event.seq, kind=event.kind)
 

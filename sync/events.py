@@ -62,9 +62,12 @@ def canonical(value: Any, path: str = "payload") -> Any:
 
 
 def canonical_event_bytes(store_id: str, seq: int, event_id: str, kind: str, recorded_at: str,
-                          business_date: str, payload: dict[str, Any]) -> bytes:
-    """The bytes the hash chain covers for one event."""
-    body = [store_id, seq, event_id, kind, recorded_at, business_date, canonical(payload)]
+                          business_date: str, payload: dict[str, Any],
+                          payload_is_canonical: bool = False) -> bytes:
+    """The bytes the hash chain covers for one event (``payload_is_canonical`` skips sorting a
+    payload that :func:`canonical` already returned)."""
+    body = [store_id, seq, event_id, kind, recorded_at, business_date,
+            payload if payload_is_canonical else canonical(payload)]
     packed: bytes = msgpack.packb(body, use_bin_type=True)
     return packed
 

@@ -38,7 +38,8 @@ def append_event(db: Database, store_id: str, kind: str, payload: dict[str, Any]
     event_id = str(uuid.uuid4())
     body = canonical(payload)
     digest = chain_hash(previous, canonical_event_bytes(store_id, seq, event_id, kind,
-                                                        recorded_at, business_date, body))
+                                                        recorded_at, business_date, body,
+                                                        payload_is_canonical=True))
     db.execute(
         "INSERT INTO events (seq, event_id, kind, recorded_at, business_date, payload, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
