@@ -300,7 +300,8 @@ def agent_sync(config_path: Path) -> None:
     except (LedgerError, SyncBusy) as exc:
         fail(str(exc))
     out.print(f"store {settings.store.id}: pushed {result.pushed} events in {result.batches} "
-              f"batches; head office holds up to seq {result.high_water}")
+              f"batches; head office holds up to seq {result.high_water}; pulled "
+              f"{result.pulled} changes")
 
 
 @agent.command("verify")

@@ -9,9 +9,21 @@ from aiohttp import web
 from backoffice.problems import Problem
 from server import keys
 from server.auth import authenticate_store
+from server.catalog import changes_for
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.ingest import apply_push
-from sync import CONTENT_TYPE, PUSH_PATH, DecodeError, decode_push, encode_push_ack
+from sync import (
+    CONTENT_TYPE,
+    PULL_PATH,
+    PUSH_PATH,
+    ChangePage,
+    DecodeError,
+    decode_push,
+    encode_changes,
+    encode_push_ack,
+)
+
+MAX_PULL = 1000
 
 routes = web.RouteTableDef()
 
@@ -38,3 +50,21 @@ async def push(request: web.Request) -> web.Response:
     except (ChainBroken, HistoryDiverged) as exc:
         raise Problem(409, str(exc), seq=exc.seq) from exc
     return web.Response(body=encode_push_ack(ack), content_type=CONTENT_TYPE)
+
+
+@routes.get(PULL_PATH)
+async def pull(request: web.Request) -> web.Response:
+    """Head-office changes in the store's scope after ``after``, oldest first."""
+    store_id = await authenticate_store(request)
+    after_text, limit_text = request.query.get("after", "0"), request.query.get("limit", "500")
+    if not after_text.isdigit():
+        raise Problem(400, f"after must be the last cursor applied (an integer >= 0), got "
+                           f"{after_text!r}", field="after")
+    if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_PULL:
+        raise Problem(400, f"limit must be 1-{MAX_PULL}", field="limit")
+    after = int(after_text)
+    page, more = await changes_for(request.app[keys.STORAGE], store_id, after, int(limit_text))
+    last = page[-1].cursor if page else after
+    return web.Response(body=encode_changes(ChangePage(changes=tuple(page), last_cursor=last,
+                                                       more=more)),
+                        content_type=CONTENT_TYPE)

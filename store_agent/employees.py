@@ -9,12 +9,8 @@ with the file — the ledger file itself must be protected.
 from __future__ import annotations
 
 import csv
-import hashlib
-import hmac
 import io
-import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +18,11 @@ from sqlite_utils import Database
 
 from store_agent.errors import CatalogImportError, NotAllowed, UnknownEmployee
 from store_agent.ledger import write_transaction
+from sync.pins import hash_pin, pin_matches
 
 ROLES = frozenset({"cashier", "manager"})
-PIN_ITERATIONS = 20_000
+__all__ = ["ROLES", "Employee", "hash_pin", "identify", "import_employees_csv",
+           "manager_approval", "pin_matches"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,25 +30,6 @@ class Employee:
     employee_id: str
     name: str
     role: str
-
-
-def hash_pin(pin: str, salt: bytes | None = None) -> str:
-    salt = salt or secrets.token_bytes(16)
-    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, PIN_ITERATIONS)
-    return f"pbkdf2_sha256${PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
-
-
-@lru_cache(maxsize=4096)
-def pin_matches(pin: str, stored: str) -> bool:
-    """Check a PIN against its stored digest (cached: a till checks the same PINs all day)."""
-    try:
-        scheme, iterations, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "pbkdf2_sha256":
-        return False
-    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
-    return hmac.compare_digest(candidate.hex(), digest)
 
 
 def find_employee(db: Database, employee_id: str, field: str) -> tuple[Employee, str]:

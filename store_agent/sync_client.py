@@ -6,6 +6,7 @@ answer just means the same events go again, and the server skips them.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import ssl
@@ -30,6 +31,7 @@ from store_agent.ledger import (
     sync_state,
     write_transaction,
 )
+from store_agent.pull_client import pull_changes
 from sync import CONTENT_TYPE, PUSH_PATH, PushBatch, decode_push_ack, encode_push
 from sync.errors import DecodeError
 
@@ -41,19 +43,26 @@ class SyncResult:
     pushed: int
     batches: int
     high_water: int
+    pulled: int = 0
 
 
 async def push_pending(ledger: Ledger, settings: AgentSettings, clock: Clock,
                        session: aiohttp.ClientSession | None = None,
                        progress: Progress | None = None,
                        ssl_context: ssl.SSLContext | None = None) -> SyncResult:
-    """Push every pending event to head office; raise a :class:`SyncError` if it cannot."""
+    """Push every pending event to head office, then pull its changes; raise a
+    :class:`SyncError` if it cannot."""
     own_session = session is None
     if session is None:
         timeout = aiohttp.ClientTimeout(total=settings.head_office.timeout_seconds)
         session = aiohttp.ClientSession(timeout=timeout)
     try:
-        return await _push_all(ledger, settings, clock, session, progress, ssl_context)
+        if ssl_context is None:
+            ssl_context = client_ssl_context(settings.head_office.ca_file)
+        pushed = await _push_all(ledger, settings, clock, session, progress, ssl_context)
+        pulled = await pull_changes(ledger, settings, session, ssl_context,
+                                    utc_text(clock.now()))
+        return dataclasses.replace(pushed, pulled=pulled)
     except SyncError as exc:
         await ledger.run(partial(_record_failure, at=utc_text(clock.now()), error=str(exc)))
         raise
@@ -67,8 +76,6 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                     ssl_context: ssl.SSLContext | None) -> SyncResult:
     store_id = settings.store.id
     url = settings.head_office.url.rstrip("/") + PUSH_PATH
-    if ssl_context is None:
-        ssl_context = client_ssl_context(settings.head_office.ca_file)
     headers = {"Authorization": f"Bearer {settings.head_office.sync_token}",
                "Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE}
     state = await ledger.run(sync_state)

@@ -15,7 +15,7 @@ import msgpack
 
 from sync.errors import DecodeError, UnsupportedVersion
 from sync.events import EVENT_KINDS, StoreEvent
-from sync.schemas import check_payload
+from sync.schemas import CHANGE_SCHEMAS, check_payload
 
 PROTOCOL_VERSION = 1
 # The current version and the one before it (there is none before 1).
@@ -23,6 +23,7 @@ ACCEPTED_VERSIONS: tuple[int, ...] = tuple(v for v in (PROTOCOL_VERSION - 1, PRO
                                            if v >= 1)
 CONTENT_TYPE = "application/x-msgpack"
 PUSH_PATH = "/sync/v1/push"
+PULL_PATH = "/sync/v1/pull"
 
 MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 64
@@ -172,3 +173,64 @@ def _hash(value: Any, field: str) -> str:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One head-office change for a store: ``cursor`` orders them, ``kind`` says what."""
+
+    cursor: int
+    kind: str
+    key: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """Server -> store: changes after the store's cursor, in order; ``more`` when cut short."""
+
+    changes: tuple[Change, ...]
+    last_cursor: int
+    more: bool
+    version: int = PROTOCOL_VERSION
+
+
+def encode_changes(page: ChangePage) -> bytes:
+    packed: bytes = msgpack.packb({
+        "v": page.version, "type": "changes", "last_cursor": page.last_cursor,
+        "more": page.more,
+        "changes": [[c.cursor, c.kind, c.key, c.payload] for c in page.changes]},
+        use_bin_type=True)
+    return packed
+
+
+def decode_changes(data: bytes) -> ChangePage:
+    """Decode and validate a page of changes; raise :class:`DecodeError` on any defect."""
+    message = _unpack(data)
+    version = _version(message)
+    _expect_type(message, "changes")
+    last_cursor, more, raw = message.get("last_cursor"), message.get("more"), message.get("changes")
+    if not isinstance(last_cursor, int) or isinstance(last_cursor, bool) or last_cursor < 0:
+        raise DecodeError("last_cursor", "missing or not a non-negative integer")
+    if not isinstance(more, bool):
+        raise DecodeError("more", "missing or not a boolean")
+    if not isinstance(raw, list):
+        raise DecodeError("changes", "missing or not an array")
+    changes = []
+    previous = -1
+    for index, item in enumerate(raw):
+        where = f"changes[{index}]"
+        if not isinstance(item, list) or len(item) != 4:
+            raise DecodeError(where, "must be [cursor, kind, key, payload]")
+        cursor, kind, key, payload = item
+        if not _is_int(cursor) or cursor <= previous:
+            raise DecodeError(f"{where}.cursor", "must be an integer above the previous one")
+        if kind not in CHANGE_SCHEMAS:
+            raise DecodeError(f"{where}.kind", f"unknown change kind {kind!r}")
+        if not isinstance(key, str) or not key or len(key) > MAX_ID_LENGTH:
+            raise DecodeError(f"{where}.key", "must be a non-empty string")
+        CHANGE_SCHEMAS[kind].check(payload, f"{where}.payload")
+        changes.append(Change(cursor=cursor, kind=kind, key=key, payload=payload))
+        previous = cursor
+    return ChangePage(changes=tuple(changes), last_cursor=last_cursor, more=more,
+                      version=version)

@@ -65,12 +65,13 @@ class DecimalText(Spec):
 
 
 class Choice(Spec):
-    def __init__(self, *options: str) -> None:
+    def __init__(self, *options: object) -> None:
         self.options = options
 
     def check(self, value: Any, path: str) -> None:
         if value not in self.options:
-            raise DecodeError(path, f"expected one of {', '.join(self.options)}, got {value!r}")
+            options = ", ".join(map(str, self.options))
+            raise DecodeError(path, f"expected one of {options}, got {value!r}")
 
 
 class Items(Spec):
@@ -163,3 +164,13 @@ SCHEMAS: dict[str, Record] = {
 def check_payload(kind: str, payload: Any, path: str) -> None:
     """Raise DecodeError naming the field if ``payload`` does not fit ``kind``'s schema."""
     SCHEMAS[kind].check(payload, path)
+
+
+# Changes head office sends down (pull), one schema per kind.
+CHANGE_SCHEMAS: dict[str, Record] = {
+    "product": Record(sku=ID, name=Text(), price=Integer(minimum=0), tax_rate=DecimalText(),
+                      barcodes=Items(Text(32), 50), active=Choice(True, False)),
+    "price": Record(sku=ID, effective_at=Text(32), price=Integer(minimum=0)),
+    "employee": Record(employee_id=ID, name=Text(), role=Choice("cashier", "manager"),
+                       pin_hash=Text(200), active=Choice(True, False)),
+}

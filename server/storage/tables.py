@@ -95,3 +95,38 @@ sale_tenders = sa.Table(
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.Column("reference", sa.String(64), nullable=False),
 )
+
+# Head-office-owned data (the catalog, employees) and the outbox that carries every change to
+# the stores: one row per change, in cursor order, scoped to all stores ('*') or one store.
+catalog_products = sa.Table(
+    "catalog_products", metadata,
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("price_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_rate", sa.String(16), nullable=False),
+    sa.Column("barcodes", JsonDoc, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+catalog_prices = sa.Table(
+    "catalog_prices", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("sku", sa.String(64), sa.ForeignKey("catalog_products.sku"), nullable=False),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id")),
+    sa.Column("effective_at", sa.String(32), nullable=False),
+    sa.Column("price_minor", sa.BigInteger, nullable=False),
+)
+
+changes = sa.Table(
+    "changes", metadata,
+    sa.Column("cursor", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("scope", sa.String(32), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("payload", JsonDoc, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_changes_scope_cursor", "scope", "cursor"),
+)

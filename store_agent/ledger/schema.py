@@ -117,3 +117,10 @@ def m002_store_operations(db: Database) -> None:
     db.execute("UPDATE sales SET status = 'completed' WHERE status IS NULL")
     db.table("products").add_column("tax_code", str)
     db.table("sync_state").add_column("clock_skew_seconds", int)
+
+
+@migrations()
+def m003_pull_cursor(db: Database) -> None:
+    """Where the store is in head office's change feed."""
+    db.table("sync_state").add_column("pull_cursor", int, not_null_default=0)
+    db.table("sync_state").add_column("last_pull_at", str)

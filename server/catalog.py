@@ -1,0 +1,83 @@
+"""Head-office-owned data and the change outbox: every catalog or employee change is written
+with a ``changes`` row in the same transaction, so stores pull exactly what changed, in order,
+whenever they come back online."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.errors import UnknownStore
+from server.storage import Storage
+from server.storage.tables import catalog_prices, catalog_products, changes, stores
+from sync import Change
+from sync.pins import hash_pin
+
+ALL_STORES = "*"
+
+
+async def publish(conn: AsyncConnection, scope: str, kind: str, key: str,
+                  payload: dict[str, Any]) -> int:
+    cursor = (await conn.execute(changes.insert().values(
+        scope=scope, kind=kind, key=key, payload=payload, created_at=datetime.now(UTC))
+        .returning(changes.c.cursor))).scalar_one()
+    return int(cursor)
+
+
+async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int,
+                         tax_rate: str, barcodes: list[str], active: bool) -> int:
+    values = {"name": name, "price_minor": price_minor, "tax_rate": tax_rate,
+              "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC)}
+    async with storage.write() as conn:
+        exists = (await conn.execute(sa.select(catalog_products.c.sku).where(
+            catalog_products.c.sku == sku))).first()
+        if exists:
+            await conn.execute(catalog_products.update().where(catalog_products.c.sku == sku)
+                               .values(**values))
+        else:
+            await conn.execute(catalog_products.insert().values(sku=sku, **values))
+        return await publish(conn, ALL_STORES, "product", sku, {
+            "sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
+            "barcodes": barcodes, "active": active})
+
+
+async def schedule_price(storage: Storage, sku: str, price_minor: int, effective_at: datetime,
+                         store_id: str | None) -> int:
+    """A price from ``effective_at`` on, for every store or (an override) for one."""
+    at = effective_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    async with storage.write() as conn:
+        if not (await conn.execute(sa.select(catalog_products.c.sku).where(
+                catalog_products.c.sku == sku))).first():
+            raise LookupError(f"no product {sku!r} in the catalog")
+        if store_id is not None and not (await conn.execute(sa.select(stores.c.store_id).where(
+                stores.c.store_id == store_id))).first():
+            raise UnknownStore(store_id)
+        await conn.execute(catalog_prices.insert().values(
+            sku=sku, store_id=store_id, effective_at=at, price_minor=price_minor))
+        return await publish(conn, store_id or ALL_STORES, "price", sku,
+                             {"sku": sku, "effective_at": at, "price": price_minor})
+
+
+async def upsert_employee(storage: Storage, employee_id: str, name: str, role: str, pin: str,
+                          active: bool) -> int:
+    """Employees reach the stores with their PIN as a digest only."""
+    async with storage.write() as conn:
+        return await publish(conn, ALL_STORES, "employee", employee_id, {
+            "employee_id": employee_id, "name": name, "role": role, "pin_hash": hash_pin(pin),
+            "active": active})
+
+
+async def changes_for(storage: Storage, store_id: str, after: int,
+                      limit: int) -> tuple[list[Change], bool]:
+    """Changes in a store's scope after ``after``, at most ``limit``, and whether more wait."""
+    async with storage.read() as conn:
+        rows = (await conn.execute(
+            sa.select(changes.c.cursor, changes.c.kind, changes.c.key, changes.c.payload)
+            .where(changes.c.cursor > after, changes.c.scope.in_((ALL_STORES, store_id)))
+            .order_by(changes.c.cursor).limit(limit + 1))).all()
+    page = [Change(cursor=int(r.cursor), kind=r.kind, key=r.key, payload=r.payload)
+            for r in rows[:limit]]
+    return page, len(rows) > limit
