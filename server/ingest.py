@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,10 +48,11 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime) 
 
 async def _check_already_held(conn: AsyncConnection, store_id: str,
                               events: list[StoreEvent]) -> None:
-    held = dict((await conn.execute(
+    result = await conn.execute(
         sa.select(store_events.c.seq, store_events.c.hash).where(
             store_events.c.store_id == store_id,
-            store_events.c.seq.in_([e.seq for e in events])))).tuples().all())
+            store_events.c.seq.in_([e.seq for e in events])))
+    held = {row.seq: row.hash for row in result}
     for event in events:
         if held.get(event.seq) != event.hash:
             raise HistoryDiverged(store_id, event.seq)
@@ -64,34 +64,50 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
          "recorded_at": e.recorded_at, "business_date": date.fromisoformat(e.business_date),
          "payload": e.payload, "hash": e.hash, "received_at": received_at}
         for e in events])
-    for event in events:
-        if event.kind == "sale.completed":
+    sale_events = [e for e in events if e.kind == "sale.completed"]
+    if not sale_events:
+        return
+    try:
+        async with conn.begin_nested():
+            await _project_sales(conn, sale_events)
+    except (KeyError, TypeError, ValueError, sa.exc.IntegrityError):
+        # One odd sale must not cost the others their projection, nor block the queue:
+        # project them one by one and keep (and log) the ones head office cannot project.
+        for event in sale_events:
             try:
                 async with conn.begin_nested():
-                    await _project_sale(conn, event)
+                    await _project_sales(conn, [event])
             except (KeyError, TypeError, ValueError, sa.exc.IntegrityError) as exc:
-                # The raw event is kept whatever happens; a payload head office cannot project
-                # must never block the store's queue. Reconciliation items will surface these.
                 log.warning("store %s seq %s: sale not projected (%r); raw event kept",
                             event.store_id, event.seq, exc)
 
 
-async def _project_sale(conn: AsyncConnection, event: StoreEvent) -> None:
-    p: dict[str, Any] = event.payload
-    sale_row = (await conn.execute(sales.insert().values(
-        sale_id=p["sale_id"], store_id=event.store_id, seq=event.seq,
-        terminal_id=p["terminal_id"], receipt_no=p["receipt_no"],
-        business_date=date.fromisoformat(event.business_date), recorded_at=event.recorded_at,
-        cashier=p["cashier"], currency=p["currency"], subtotal_minor=p["subtotal"],
-        tax_minor=p["tax"], total_minor=p["total"], change_due_minor=p["change_due"],
-        line_count=len(p["lines"])).returning(sales.c.id))).scalar_one()
-    await conn.execute(sale_lines.insert(), [
-        {"sale_row": sale_row, "line_no": n, "sku": ln["sku"], "name": ln["name"],
-         "quantity_milli": int(Decimal(ln["quantity"]) * 1000),
-         "unit_price_minor": ln["unit_price"], "amount_minor": ln["amount"],
-         "tax_rate": ln["tax_rate"]}
-        for n, ln in enumerate(p["lines"], start=1)])
-    await conn.execute(sale_tenders.insert(), [
-        {"sale_row": sale_row, "tender_no": n, "type": t["type"], "amount_minor": t["amount"],
-         "reference": t.get("reference", "")}
-        for n, t in enumerate(p["tenders"], start=1)])
+async def _project_sales(conn: AsyncConnection, events: list[StoreEvent]) -> None:
+    """Sales with their lines and tenders: three bulk inserts for a whole batch."""
+    await conn.execute(sales.insert(), [{
+        "sale_id": e.payload["sale_id"], "store_id": e.store_id, "seq": e.seq,
+        "terminal_id": e.payload["terminal_id"], "receipt_no": e.payload["receipt_no"],
+        "business_date": date.fromisoformat(e.business_date), "recorded_at": e.recorded_at,
+        "cashier": e.payload["cashier"], "currency": e.payload["currency"],
+        "subtotal_minor": e.payload["subtotal"], "tax_minor": e.payload["tax"],
+        "total_minor": e.payload["total"], "change_due_minor": e.payload["change_due"],
+        "line_count": len(e.payload["lines"])} for e in events])
+    wanted = [e.payload["sale_id"] for e in events]
+    row_ids: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        result = await conn.execute(sa.select(sales.c.sale_id, sales.c.id).where(
+            sales.c.sale_id.in_(chunk)))
+        row_ids.update({row.sale_id: row.id for row in result})
+    lines = [{"sale_row": row_ids[e.payload["sale_id"]], "line_no": n, "sku": ln["sku"],
+              "name": ln["name"], "quantity_milli": int(Decimal(ln["quantity"]) * 1000),
+              "unit_price_minor": ln["unit_price"], "amount_minor": ln["amount"],
+              "tax_rate": ln["tax_rate"]}
+             for e in events for n, ln in enumerate(e.payload["lines"], start=1)]
+    tenders = [{"sale_row": row_ids[e.payload["sale_id"]], "tender_no": n, "type": t["type"],
+                "amount_minor": t["amount"], "reference": t.get("reference", "")}
+               for e in events for n, t in enumerate(e.payload["tenders"], start=1)]
+    if lines:
+        await conn.execute(sale_lines.insert(), lines)
+    if tenders:
+        await conn.execute(sale_tenders.insert(), tenders)
