@@ -36,7 +36,7 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime) 
         if new:
             if new[0].seq != high_water + 1:
                 raise SeqGap(store_id, high_water + 1, new[0].seq)
-            broken = first_broken_link(last_hash, new)
+            broken = first_broken_link(last_hash, new, payloads_are_canonical=True)
             if broken is not None:
                 raise ChainBroken(store_id, broken)
             await _record(conn, new, received_at)

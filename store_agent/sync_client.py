@@ -6,6 +6,7 @@ answer just means the same events go again, and the server skips them.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gzip
 import json
@@ -71,9 +72,37 @@ async def push_pending(ledger: Ledger, settings: AgentSettings, clock: Clock,
             await session.close()
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A batch ready to send: its encoded (maybe compressed) body and its seq range."""
+
+    body: bytes
+    compressed: bool
+    count: int
+    last_seq: int
+
+
+def _prepare(db: Database, *, settings: AgentSettings, after_seq: int) -> _Prepared | None:
+    """Read, encode and compress the batch after ``after_seq`` (on the ledger thread, so the
+    next batch is made while the previous one is on the wire)."""
+    events = events_after(db, settings.store.id, after_seq, settings.sync.batch_max_events,
+                          settings.sync.batch_max_bytes)
+    if not events:
+        return None
+    body = encode_push(PushBatch(store_id=settings.store.id, events=tuple(events)))
+    compressed = bool(settings.sync.compress_min_bytes) and \
+        len(body) >= settings.sync.compress_min_bytes
+    if compressed:
+        body = gzip.compress(body, compresslevel=5)
+    return _Prepared(body=body, compressed=compressed, count=len(events),
+                     last_seq=events[-1].seq)
+
+
 async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                     session: aiohttp.ClientSession, progress: Progress | None,
                     ssl_context: ssl.SSLContext | None) -> SyncResult:
+    """Send batches in order, one in flight at a time (head office applies a store's batches
+    in seq order), with the next batch prepared meanwhile."""
     store_id = settings.store.id
     url = settings.head_office.url.rstrip("/") + PUSH_PATH
     headers = {"Authorization": f"Bearer {settings.head_office.sync_token}",
@@ -83,46 +112,60 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
     cursor = state.acked_seq
     pushed = batches = 0
     high_water = state.acked_seq
-    while True:
-        events = await ledger.run(partial(
-            events_after, store_id=store_id, after_seq=cursor,
-            max_events=settings.sync.batch_max_events, max_bytes=settings.sync.batch_max_bytes))
-        if not events:
-            if batches == 0:
-                await ledger.run(partial(_acknowledge, high_water=high_water,
-                                         last_hash=state.acked_hash, at=utc_text(clock.now())))
-            return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
-        body = encode_push(PushBatch(store_id=store_id, events=tuple(events)))
-        send_headers = headers
-        if settings.sync.compress_min_bytes and len(body) >= settings.sync.compress_min_bytes:
-            body = gzip.compress(body, compresslevel=5)
-            send_headers = {**headers, "Content-Encoding": "gzip"}
-        status, answer, server_date = await _post(session, url, body, send_headers, ssl_context)
-        if status == 200:
-            try:
-                ack = decode_push_ack(answer)
-            except DecodeError as exc:
-                raise SyncRejected(status, f"unreadable answer from head office: {exc}") from exc
-            now = clock.now()
-            await ledger.run(partial(_acknowledge, high_water=ack.high_water,
-                                     last_hash=ack.last_hash, at=utc_text(now),
-                                     skew=_skew_seconds(server_date, now)))
-            pushed += max(0, ack.high_water - cursor)
-            cursor = high_water = max(high_water, ack.high_water)
-            batches += 1
-            if progress:
-                progress(pushed, total_pending)
-            continue
-        detail = _problem_detail(answer)
-        if status in (401, 403):
-            raise SyncRefused(store_id, status, detail)
-        if status == 409:
-            expected = _expected_seq(answer)
-            if expected is not None and expected - 1 != cursor and expected - 1 <= events[-1].seq:
-                # Head office already holds more (an answer was lost): resume where it is.
-                cursor = expected - 1
+
+    def prepare(after: int) -> asyncio.Future[_Prepared | None]:
+        return asyncio.ensure_future(ledger.run(partial(_prepare, settings=settings,
+                                                        after_seq=after)))
+
+    upcoming = prepare(cursor)
+    try:
+        while True:
+            batch = await upcoming
+            if batch is None:
+                if batches == 0:
+                    await ledger.run(partial(_acknowledge, high_water=high_water,
+                                             last_hash=state.acked_hash,
+                                             at=utc_text(clock.now())))
+                return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
+            upcoming = prepare(batch.last_seq)  # assume success; redone if not
+            send_headers = {**headers, "Content-Encoding": "gzip"} if batch.compressed \
+                else headers
+            status, answer, server_date = await _post(session, url, batch.body, send_headers,
+                                                      ssl_context)
+            if status == 200:
+                try:
+                    ack = decode_push_ack(answer)
+                except DecodeError as exc:
+                    raise SyncRejected(status, f"unreadable answer from head office: {exc}") \
+                        from exc
+                now = clock.now()
+                await ledger.run(partial(_acknowledge, high_water=ack.high_water,
+                                         last_hash=ack.last_hash, at=utc_text(now),
+                                         skew=_skew_seconds(server_date, now)))
+                pushed += max(0, ack.high_water - cursor)
+                cursor = high_water = max(high_water, ack.high_water)
+                batches += 1
+                if progress:
+                    progress(pushed, total_pending)
+                if cursor != batch.last_seq:
+                    upcoming.cancel()
+                    upcoming = prepare(cursor)
                 continue
-        raise SyncRejected(status, detail)
+            upcoming.cancel()
+            detail = _problem_detail(answer)
+            if status in (401, 403):
+                raise SyncRefused(store_id, status, detail)
+            if status == 409:
+                expected = _expected_seq(answer)
+                if expected is not None and expected - 1 != cursor and \
+                        expected - 1 <= batch.last_seq:
+                    # Head office already holds more (an answer was lost): resume where it is.
+                    cursor = expected - 1
+                    upcoming = prepare(cursor)
+                    continue
+            raise SyncRejected(status, detail)
+    finally:
+        upcoming.cancel()
 
 
 async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],

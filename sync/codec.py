@@ -13,8 +13,8 @@ from typing import Any
 
 import msgpack
 
-from sync.errors import DecodeError, UnsupportedVersion
-from sync.events import EVENT_KINDS, StoreEvent
+from sync.errors import DecodeError, NotCanonical, UnsupportedVersion
+from sync.events import EVENT_KINDS, StoreEvent, canonical
 from sync.schemas import CHANGE_SCHEMAS, check_payload
 
 PROTOCOL_VERSION = 1
@@ -123,6 +123,11 @@ def _decode_event(store_id: str, index: int, raw: Any) -> StoreEvent:
     if kind not in EVENT_KINDS:
         raise DecodeError(f"{where}.kind", f"unknown event kind {kind!r}")
     check_payload(kind, payload, f"{where}.payload")
+    try:
+        # Sorted once here, so that the server's chain check need not walk it again.
+        payload = canonical(payload, f"{where}.payload")
+    except NotCanonical as exc:
+        raise DecodeError(f"{where}.payload", str(exc)) from None
     return StoreEvent(store_id=store_id, seq=seq, event_id=event_id, kind=kind,
                       recorded_at=recorded_at, business_date=business_date, payload=payload,
                       hash=_hash(hash_, f"{where}.hash"))

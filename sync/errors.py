@@ -38,3 +38,4 @@ class NotCanonical(SyncContractError, TypeError):
     def __init__(self, path: str, value: object) -> None:
         super().__init__(f"{path}: {type(value).__name__} values are not allowed in event "
                          "payloads (use integers for money and decimal strings for quantities)")
+        self.path = path

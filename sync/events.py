@@ -80,12 +80,18 @@ def chain_hash(previous_hash: str, canonical_bytes: bytes) -> str:
     return digest.hexdigest()
 
 
-def first_broken_link(previous_hash: str, events: list[StoreEvent] | tuple[StoreEvent, ...]
-                      ) -> int | None:
-    """The seq of the first event whose hash does not follow from its predecessor, or None."""
+def first_broken_link(previous_hash: str, events: list[StoreEvent] | tuple[StoreEvent, ...],
+                      payloads_are_canonical: bool = False) -> int | None:
+    """The seq of the first event whose hash does not follow from its predecessor, or None.
+
+    ``payloads_are_canonical`` skips re-sorting payloads that :func:`canonical` produced (as
+    the push decoder's are)."""
     expected = previous_hash
     for event in events:
-        if chain_hash(expected, event.canonical_bytes()) != event.hash:
+        data = canonical_event_bytes(event.store_id, event.seq, event.event_id, event.kind,
+                                     event.recorded_at, event.business_date, event.payload,
+                                     payload_is_canonical=payloads_are_canonical)
+        if chain_hash(expected, data) != event.hash:
             return event.seq
         expected = event.hash
     return None

@@ -186,6 +186,15 @@ def test_batches_are_bounded_and_consecutive() -> None:
     assert caught.value.field == "events[1].seq"
 
 
+def test_a_float_anywhere_in_a_payload_is_refused_at_decode() -> None:
+    raw = _raw(chained([("time.punched", PUNCH)])[0])
+    raw[5]["extra"] = {"weight": 1.5}
+    with pytest.raises(DecodeError) as caught:
+        decode_push(_push([raw]), max_events=10)
+    assert caught.value.field == "events[0].payload"
+    assert "float values are not allowed" in str(caught.value)
+
+
 def test_unknown_payload_fields_are_kept_for_newer_agents() -> None:
     (event,) = chained([("time.punched", {**PUNCH, "geo": "store floor"})])
     decoded = decode_push(encode_push(PushBatch("S001", (event,))), max_events=1)
