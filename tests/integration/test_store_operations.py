@@ -434,3 +434,52 @@ async def test_event_stream_pushes_ledger_notices(agent: tuple[TestClient, Any])
     data = await asyncio.wait_for(stream.content.readline(), 5)
     assert data.startswith(b"data: ") and b'"seq":1' in data
     stream.close()
+
+
+async def test_bad_requests_are_refused_with_problem_details_and_change_nothing(
+        agent_settings_factory: Any, aiohttp_client: Any, clock: HandClock) -> None:
+    import dataclasses
+
+    settings = prepared_settings(agent_settings_factory())
+    settings = dataclasses.replace(settings, http=dataclasses.replace(settings.http,
+                                                                      max_body_bytes=4000))
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    await open_till(client)
+    before = ledger_rows(settings.ledger.path, "SELECT COUNT(*) FROM events")
+    cases = [
+        ({}, sale({"sku": "1001"}), 401, "missing terminal token"),
+        ({"Authorization": "Bearer not-a-terminal-token"}, sale({"sku": "1001"}), 401,
+         "not recognised"),
+        (None, sale(*[{"sku": "1001", "quantity": 1}] * 200), 413, "too large"),
+        (None, "sale_id=1", 415, "application/json"),
+        (None, b"{not json", 400, "not valid JSON"),
+        (None, [1, 2], 422, "JSON object"),
+        (None, sale({"sku": "1001", "quantity": 0}), 422, "greater than zero"),
+        (None, sale({"sku": "1001", "quantity": -2}), 422, "greater than zero"),
+        (None, sale({"sku": "1001", "quantity": "abc"}), 422, "not a number"),
+        (None, sale({"sku": "1001", "quantity": 1.5}), 422, "decimal strings"),
+        (None, sale({"barcode": "4006381333931"}, tenders=[
+            {"type": "card", "amount": "1.38", "reference": "4111 1111 1111 1111"}]), 422,
+         "full card number"),
+        (None, sale({"sku": "1001"}, tenders=[{"type": "cash", "amount": "1.00"}]), 422,
+         "add a tender"),
+        (None, sale({"sku": "1001"}, tenders=[{"type": "iou", "amount": "9.00"}]), 422,
+         "must be one of"),
+        (None, sale({"sku": "NOPE"}), 404, "unknown SKU"),
+        (None, {**sale({"sku": "1001"}), "sale_id": "short"}, 422, "sale_id"),
+    ]
+    for headers, body, status, words in cases:
+        if headers is None:
+            headers = {"Authorization": "Bearer terminal-one-test-token"}
+        kwargs: dict[str, Any] = {"data": body} if isinstance(body, str | bytes) else {"json": body}
+        if isinstance(body, str):
+            headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+        elif isinstance(body, bytes):
+            headers = {**headers, "Content-Type": "application/json"}
+        resp = await client.post("/api/v1/sales", headers=headers, **kwargs)
+        problem = await resp.json()
+        assert resp.status == status, (body, problem)
+        assert resp.content_type == "application/problem+json"
+        assert words in problem["detail"], problem
+    assert ledger_rows(settings.ledger.path, "SELECT COUNT(*) FROM events") == before
+    assert ledger_rows(settings.ledger.path, "SELECT COUNT(*) FROM sales") == [(0,)]
