@@ -42,12 +42,14 @@ from store_agent.timeclock import punch
 TOKEN = re.compile(r"\b(bos_[A-Za-z0-9_-]{20,})")
 
 
-def build_backlog(folder: Path, url: str, token: str, sales: int) -> Any:
+def build_backlog(folder: Path, url: str, token: str, sales: int,
+                  compress_min_bytes: int = 1024) -> Any:
     config = folder / "store.toml"
     config.write_text(f'[store]\nid = "S001"\ntimezone = "UTC"\n\n[head_office]\nurl = "{url}"\n'
                       f'sync_token = "{token}"\ntimeout_seconds = 120\n\n[terminals]\n'
                       f'T1 = "bench-terminal-token-1"\n\n[sync]\nenabled = false\n'
-                      f'batch_max_events = 2000\nbatch_max_bytes = 4194304\n')
+                      f'batch_max_events = 2000\nbatch_max_bytes = 4194304\n'
+                      f'compress_min_bytes = {compress_min_bytes}\n')
     settings = load_agent_settings(config, env={})
     create_ledger(settings.ledger.path, "S001", "x")
     db = open_ledger(settings.ledger.path, "S001")
@@ -108,6 +110,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sales", type=int, default=25_000)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-compress", action="store_true",
+                        help="send batches uncompressed (default: gzip from 1 KiB)")
     args = parser.parse_args()
     if args.quick:
         args.sales = 2000
@@ -125,7 +129,8 @@ async def main() -> None:
                                        str(folder / "server.toml")])
         token = TOKEN.findall(output)[0]
         console.print(f"building a week's backlog of {args.sales:,} sales ...")
-        settings, events = build_backlog(folder, f"http://127.0.0.1:{port}", token, args.sales)
+        settings, events = build_backlog(folder, f"http://127.0.0.1:{port}", token, args.sales,
+                                         0 if args.no_compress else 1024)
         server = await start_service("server", ["server", "run", "--config",
                                                 str(folder / "server.toml")],
                                      f"http://127.0.0.1:{port}", folder / "server.log")
@@ -154,7 +159,8 @@ async def main() -> None:
             await stop_service(server)
         console.print("measuring the physical limit on the same events ...")
         limit, _ = physical_limit(settings, folder)
-    figures = {"sales": args.sales, "events": events, "pushed": result.pushed,
+    figures = {"gzip": 0 if args.no_compress else 1, "sales": args.sales, "events": events,
+               "pushed": result.pushed,
                "batches": result.batches, "drain_seconds": drain, "events_per_s": events / drain,
                "limit_seconds": limit, "fraction_of_limit": limit / drain,
                "agent_rss_mb_before": agent_before, "agent_peak_rss_mb": peaks["agent"],
