@@ -388,7 +388,7 @@ def demo(stores: int, days: int, sales_per_day: int, wrong_token: str | None, ke
 
     options = DemoOptions(stores=stores, days=days, sales_per_day=sales_per_day,
                           wrong_token_store=wrong_token, keep=keep, workdir=workdir)
-    console = Console(highlight=False, width=max(shutil.get_terminal_size().columns, 100))
+    console = Console(highlight=False, width=max(shutil.get_terminal_size().columns, 120))
     sys.exit(asyncio.run(run_demo(options, console)))
 
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
+from server.reconciliation import check_sales
 from server.storage import Storage
 from server.storage.tables import sale_lines, sale_tenders, sales, store_events, stores
 from sync import PushAck, PushBatch, StoreEvent, first_broken_link
@@ -67,6 +68,7 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
     sale_events = [e for e in events if e.kind == "sale.completed"]
     if not sale_events:
         return
+    await check_sales(conn, sale_events)
     try:
         async with conn.begin_nested():
             await _project_sales(conn, sale_events)

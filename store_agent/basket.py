@@ -53,6 +53,7 @@ class BasketLine:
     discount: Discount | None = None
     override_price_minor: int | None = None
     override_reason: str = ""
+    price_source: str = "catalog"  # or "label" (a scale label's price), "override" (manager)
 
 
 @dataclass(frozen=True, slots=True)

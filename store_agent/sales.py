@@ -111,7 +111,8 @@ def basket_payload(lines: tuple[BasketLine, ...], totals: Totals) -> dict[str, A
              "unit_price": ln.unit_price_minor, "list_price": ln.list_price_minor,
              "gross": ln.gross_minor, "discount": ln.discount_minor,
              "discount_reason": (src.discount.reason if src.discount else ""),
-             "override_reason": src.override_reason, "amount": ln.amount_minor,
+             "override_reason": src.override_reason, "price_source": src.price_source,
+             "amount": ln.amount_minor,
              "tax_rate": str(ln.tax_rate)}
             for n, (ln, src) in enumerate(zip(totals.lines, lines, strict=True), start=1)],
         "taxes": [{"rate": str(t.rate), "taxable": t.taxable_minor, "tax": t.tax_minor}
@@ -176,6 +177,7 @@ def _line(db: Database, raw: Any, where: str, store: StoreContext, now: str) -> 
     if not isinstance(raw, dict):
         raise InvalidSale(where, "must be an object with sku or barcode and quantity")
     override_price: int | None = None
+    source = "catalog"
     if isinstance(raw.get("barcode"), str) and raw["barcode"]:
         scanned = find_by_barcode(db, raw["barcode"], f"{where}.barcode", now)
         product = scanned.product
@@ -189,6 +191,8 @@ def _line(db: Database, raw: Any, where: str, store: StoreContext, now: str) -> 
         else:
             quantity = rq.quantity(raw.get("quantity", 1), f"{where}.quantity")
             override_price = scanned.embedded_price_minor
+            if override_price is not None:
+                source = "label"
     elif isinstance(raw.get("sku"), str) and raw["sku"]:
         product = find_by_sku(db, raw["sku"], f"{where}.sku", now)
         quantity = rq.quantity(raw.get("quantity", 1), f"{where}.quantity")
@@ -206,10 +210,12 @@ def _line(db: Database, raw: Any, where: str, store: StoreContext, now: str) -> 
             override.get("reason"), str) else ""
         if not override_reason:
             raise InvalidSale(f"{where}.price_override.reason", "a price override needs a reason")
+        source = "override"
     return BasketLine(product=product, quantity=quantity,
                       discount=rq.discount(raw.get("discount"), store.exponent,
                                            f"{where}.discount"),
-                      override_price_minor=override_price, override_reason=override_reason)
+                      override_price_minor=override_price, override_reason=override_reason,
+                      price_source=source)
 
 
 def _price(request: dict[str, Any], lines: tuple[BasketLine, ...], store: StoreContext) -> Totals:

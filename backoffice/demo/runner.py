@@ -34,6 +34,7 @@ from backoffice.demo.processes import (
 )
 from backoffice.demo.shopping import (
     CASHIERS,
+    CATALOG,
     MANAGER,
     MANAGER_PIN,
     sale_request,
@@ -142,6 +143,7 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
     services.append(await start_service("server", ["server", "run", "--config", str(server_toml)],
                                         server_url, workdir / "server.log"))
     console.print(f"head office running at {server_url} (SQLite: {settings.database.url})")
+    await _publish_catalog(server_url, admin_token)
     for store in stores:
         _write_store_config(store, _day_start(options, 0, store.timezone))
         await _checked(console, ["agent", "init", "--config", str(store.config_path)])
@@ -214,6 +216,18 @@ async def _ring_up(store: DemoStore, count: int, rng: random.Random) -> None:
                         await _json(resp, 200)
 
         await asyncio.gather(*(terminal(t) for t in TERMINALS))
+
+
+async def _publish_catalog(server_url: str, admin_token: str) -> None:
+    """Head office owns the catalog: it is published there too (the stores imported the same
+    CSV because they start before their first sync)."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    async with aiohttp.ClientSession(base_url=server_url, headers=headers) as session:
+        for sku, name, price, rate, barcode in CATALOG:
+            async with session.put(f"/api/v1/products/{sku}", json={
+                    "name": name, "price": price, "tax_rate": rate,
+                    "barcodes": [barcode]}) as resp:
+                await _json(resp, 200)
 
 
 async def _open_store(store: DemoStore, day: int) -> None:
@@ -291,6 +305,9 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
         async with session.get(f"{server_url}/api/v1/reports/sales-by-store",
                                headers={"Authorization": f"Bearer {admin_token}"}) as resp:
             head_office = (await _json(resp, 200))["items"]
+        async with session.get(f"{server_url}/api/v1/reconciliation-items?status=open",
+                               headers={"Authorization": f"Bearer {admin_token}"}) as resp:
+            open_items = len((await _json(resp, 200))["items"])
         ledgers = {}
         for store in stores:
             headers = {"Authorization": f"Bearer {store.terminal_tokens['T1']}"}
@@ -307,7 +324,7 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
     table.add_column("business date", no_wrap=True)
     for column in ("ledger sales", "ledger total", "HQ sales", "HQ total", "unsynced"):
         table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("ledger verified", no_wrap=True)
+    table.add_column("verified", no_wrap=True)
     table.add_column("", no_wrap=True)
     all_ok = True
     for store in stores:
@@ -324,6 +341,8 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
                           "yes" if sound[store.store_id] else "[red]NO[/]",
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
+    console.print(f"head office: {open_items} open reconciliation items (sales that did not "
+                  "match its catalog)")
     if options.keep:
         await _keep_running(console, stores, server_url, admin_token)
     if all_ok:

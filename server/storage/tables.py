@@ -130,3 +130,20 @@ changes = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_changes_scope_cursor", "scope", "cursor"),
 )
+
+# Business problems found in authentic events: filed for head office, never a blocked queue.
+reconciliation_items = sa.Table(
+    "reconciliation_items", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detail", JsonDoc, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("resolved_by", sa.String(200)),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
+    sa.Column("resolution", sa.String(500)),
+    sa.Index("ix_reconciliation_items_status", "status", "id"),
+)

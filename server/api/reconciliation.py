@@ -1,0 +1,81 @@
+"""Head-office API: reconciliation items — list, detail, resolve (with who and why)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+
+from backoffice.problems import Problem, read_json_object
+from server import keys
+from server.api.params import cursor_param, encode_cursor, limit_param
+from server.auth import PRINCIPAL
+from server.storage.tables import reconciliation_items as items
+
+routes = web.RouteTableDef()
+RESOLVERS = frozenset({"admin", "manager", "accountant"})
+
+
+def _json(row: Any) -> dict[str, Any]:
+    return {"id": row.id, "store_id": row.store_id, "seq": row.seq, "kind": row.kind,
+            "detail": row.detail, "status": row.status, "created_at": row.created_at.isoformat(),
+            "resolved_by": row.resolved_by,
+            "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+            "resolution": row.resolution}
+
+
+@routes.get("/api/v1/reconciliation-items")
+async def list_items(request: web.Request) -> web.Response:
+    limit, after = limit_param(request), cursor_param(request)
+    query = sa.select(items).where(items.c.id > after).order_by(items.c.id).limit(limit + 1)
+    status = request.query.get("status")
+    if status is not None:
+        if status not in ("open", "resolved"):
+            raise Problem(400, "status must be open or resolved", field="status")
+        query = query.where(items.c.status == status)
+    if store_id := request.query.get("store_id"):
+        query = query.where(items.c.store_id == store_id)
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(query)).all()
+    page = rows[:limit]
+    return web.json_response({"items": [_json(r) for r in page],
+                              "next_cursor": encode_cursor(page[-1].id)
+                              if len(rows) > limit else None})
+
+
+@routes.get("/api/v1/reconciliation-items/{item_id:\\d+}")
+async def get_item(request: web.Request) -> web.Response:
+    item_id = int(request.match_info["item_id"])
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(items).where(items.c.id == item_id))).first()
+    if row is None:
+        raise Problem(404, f"no reconciliation item {item_id}")
+    return web.json_response(_json(row))
+
+
+@routes.post("/api/v1/reconciliation-items/{item_id:\\d+}/resolve")
+async def resolve_item(request: web.Request) -> web.Response:
+    principal = request[PRINCIPAL]
+    if principal.role not in RESOLVERS:
+        raise Problem(403, f"the {principal.role} role may not resolve reconciliation items")
+    item_id = int(request.match_info["item_id"])
+    body = await read_json_object(request)
+    resolution = body.get("resolution")
+    if not isinstance(resolution, str) or not resolution.strip() or len(resolution) > 500:
+        raise Problem(422, "resolution: say what was done and why (1-500 characters)",
+                      field="resolution")
+    async with request.app[keys.STORAGE].write() as conn:
+        row = (await conn.execute(sa.select(items).where(items.c.id == item_id)
+                                  .with_for_update())).first()
+        if row is None:
+            raise Problem(404, f"no reconciliation item {item_id}")
+        if row.status == "resolved":
+            raise Problem(409, f"item {item_id} was already resolved by {row.resolved_by} at "
+                               f"{row.resolved_at.isoformat()}")
+        await conn.execute(items.update().where(items.c.id == item_id).values(
+            status="resolved", resolved_by=principal.name, resolved_at=datetime.now(UTC),
+            resolution=resolution.strip()))
+        row = (await conn.execute(sa.select(items).where(items.c.id == item_id))).one()
+    return web.json_response(_json(row))

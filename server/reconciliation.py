@@ -1,0 +1,66 @@
+"""Checking authentic sales against what head office knows. A sale is a fact and is always
+accepted; what does not match head office's catalog becomes a reconciliation item:
+
+- ``unknown_sku``: a line's SKU is not in head office's catalog;
+- ``price_mismatch``: a line priced from the store's catalog (not by a manager's override or
+  a scale label) differs from head office's price in force for that store at the time of the
+  sale.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.storage.tables import catalog_prices, catalog_products, reconciliation_items
+from sync import StoreEvent
+
+
+async def check_sales(conn: AsyncConnection, events: list[StoreEvent]) -> int:
+    """File items for a batch's sales; return how many were filed."""
+    skus = {line["sku"] for e in events for line in e.payload["lines"]}
+    if not skus:
+        return 0
+    known = {row.sku: row.price_minor for row in await conn.execute(
+        sa.select(catalog_products.c.sku, catalog_products.c.price_minor)
+        .where(catalog_products.c.sku.in_(skus)))}
+    scheduled: dict[str, list[Any]] = {}
+    for row in await conn.execute(
+            sa.select(catalog_prices.c.sku, catalog_prices.c.store_id,
+                      catalog_prices.c.effective_at, catalog_prices.c.price_minor)
+            .where(catalog_prices.c.sku.in_(known)).order_by(catalog_prices.c.effective_at)):
+        scheduled.setdefault(row.sku, []).append(row)
+    items = []
+    now = datetime.now(UTC)
+    for event in events:
+        for number, line in enumerate(event.payload["lines"], start=1):
+            sku = line["sku"]
+            where = {"sale_id": event.payload["sale_id"], "line_no": number, "sku": sku}
+            if sku not in known:
+                items.append(_item(event, "unknown_sku", {**where, "name": line["name"]}, now))
+                continue
+            expected = _price_in_force(known[sku], scheduled.get(sku, []), event)
+            if line["unit_price"] != expected and \
+                    line.get("price_source", "catalog") == "catalog":
+                items.append(_item(event, "price_mismatch", {
+                    **where, "store_price": line["unit_price"], "head_office_price": expected},
+                    now))
+    if items:
+        await conn.execute(reconciliation_items.insert(), items)
+    return len(items)
+
+
+def _price_in_force(base: int, scheduled: list[Any], event: StoreEvent) -> int:
+    price = base
+    for row in scheduled:  # in effective order; a store's override wins at equal times
+        if row.effective_at <= event.recorded_at and row.store_id in (None, event.store_id):
+            price = row.price_minor
+    return price
+
+
+def _item(event: StoreEvent, kind: str, detail: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"store_id": event.store_id, "seq": event.seq, "kind": kind, "detail": detail,
+            "status": "open", "created_at": now}

@@ -1,0 +1,75 @@
+"""Every authentic sale is accepted; what does not match head office's catalog becomes a
+reconciliation item that head office lists and resolves — the store's queue never stops."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from server import create_app as create_server
+from server.admin import enroll_store, init_database
+from server.storage import Storage
+from store_agent import create_app as create_agent
+from store_agent.barcodes import variable_measure_label
+from store_agent.clock import SystemClock
+from store_agent.ledger import Ledger
+from store_agent.sync_client import push_pending
+from tests.integration.agent_helpers import MANAGER, call, open_till, prepared_settings, sale
+
+
+async def test_business_problems_become_items_not_a_blocked_queue(
+        server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any) -> None:
+    storage = Storage(server_settings.database.url)
+    init = await init_database(storage)
+    token = await enroll_store(storage, "S001", "Main", "Europe/Berlin")
+    await storage.dispose()
+    server = await aiohttp_client(create_server(server_settings))
+    admin = {"Authorization": f"Bearer {init.admin_token}"}
+    # Head office knows milk at 1.19 (the store still sells it at 1.29), and bread as the store.
+    for sku, name, price in (("1001", "Whole milk 1 l", "1.19"), ("1002", "Rye bread", "2.49"),
+                             ("9002", "Deli salad", "0.00")):
+        resp = await server.put(f"/api/v1/products/{sku}", headers=admin, json={
+            "name": name, "price": price, "tax_rate": "7"})
+        assert resp.status == 200
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/"), sync_token=token))
+    agent = await aiohttp_client(create_agent(settings))
+    await open_till(agent)
+    _, sold = await call(agent, "POST", "/api/v1/sales", sale(
+        {"sku": "1001"}, {"sku": "1002"}, {"sku": "2001"},
+        {"barcode": variable_measure_label("20", "54321", 349)},
+        {"sku": "1002", "price_override": {"price": "1.00", "reason": "day old"}},
+        manager=MANAGER))
+    ledger = Ledger(settings.ledger.path, "S001")
+    await ledger.open()
+    try:
+        result = await push_pending(ledger, settings, SystemClock())
+    finally:
+        await ledger.close()
+    assert result.pushed == 2  # accepted whole: the session opening and the sale
+
+    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
+    found = (await resp.json())["items"]
+    assert sorted((i["kind"], i["detail"]["sku"]) for i in found) == [
+        ("price_mismatch", "1001"), ("unknown_sku", "2001")]
+    mismatch = next(i for i in found if i["kind"] == "price_mismatch")
+    assert (mismatch["detail"]["store_price"], mismatch["detail"]["head_office_price"]) == \
+        (129, 119)
+    assert mismatch["detail"]["sale_id"] == sold["sale_id"]
+    resp = await server.get("/api/v1/stores/S001", headers=admin)
+    assert (await resp.json())["open_reconciliation_items"] == 2
+
+    item = f"/api/v1/reconciliation-items/{mismatch['id']}"
+    resp = await server.post(f"{item}/resolve", headers=admin, json={"resolution": " "})
+    assert resp.status == 422
+    resp = await server.post(f"{item}/resolve", headers=admin, json={
+        "resolution": "store had the old shelf price; price change sent down"})
+    body = await resp.json()
+    assert resp.status == 200 and body["status"] == "resolved"
+    assert body["resolved_by"] == "first admin" and body["resolved_at"]
+    resp = await server.post(f"{item}/resolve", headers=admin, json={"resolution": "again"})
+    assert resp.status == 409 and "already resolved" in (await resp.json())["detail"]
+    assert (await server.get("/api/v1/reconciliation-items/999999", headers=admin)).status == 404
+    resp = await server.get("/api/v1/reconciliation-items?status=maybe", headers=admin)
+    assert resp.status == 400
+    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
+    assert [i["kind"] for i in (await resp.json())["items"]] == ["unknown_sku"]
