@@ -331,6 +331,47 @@ def agent_verify(config_path: Path) -> None:
               "intact, every projection matches the event log")
 
 
+@agent.command("reconcile")
+@agent_config
+def agent_reconcile(config_path: Path) -> None:
+    """Run the nightly reconciliation now: a full sync, then compare the ledger's digest (event
+    count, per-kind counts and money sums, last hash) with head office's. Exits 0 when they
+    match, 1 when they differ (each difference printed), 3/4/5 as 'agent sync'."""
+    from store_agent.clock import clock_from_setting
+    from store_agent.errors import HeadOfficeUnreachable, SyncRefused, SyncRejected
+    from store_agent.ledger import Ledger
+    from store_agent.reconcile import reconcile
+    from store_agent.sync_lock import sync_lock
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+
+    async def run() -> Any:
+        ledger = Ledger(settings.ledger.path, settings.store.id)
+        await ledger.open()
+        try:
+            return await reconcile(ledger, settings, clock_from_setting(
+                settings.store.clock_start))
+        finally:
+            await ledger.close()
+
+    try:
+        with sync_lock(settings.ledger.path, wait_seconds=60):
+            result = asyncio.run(run())
+    except HeadOfficeUnreachable as exc:
+        fail(str(exc), EXIT_UNREACHABLE)
+    except SyncRefused as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except SyncRejected as exc:
+        fail(str(exc), EXIT_REJECTED)
+    if not result.matches:
+        for difference in result.differences:
+            err.print(f"[red]✗[/] {difference}", soft_wrap=True)
+        fail(f"store {settings.store.id}: the ledger through seq {result.through_seq} does NOT "
+             "match head office; reported to head office")
+    out.print(f"store {settings.store.id}: ledger and head office match through seq "
+              f"{result.through_seq}")
+
+
 @agent.command("status")
 @agent_config
 def agent_status(config_path: Path) -> None:

@@ -159,6 +159,10 @@ class AgentSyncSettings:
         1024, help="Push batches at least this large are sent gzip-compressed "
                    "(Content-Encoding: gzip); 0 turns compression off.",
         check=checks.non_negative)
+    nightly_at: str = setting(
+        "02:30", help="Store-local time HH:MM of the nightly reconciliation (full sync, then "
+                      "digests compared with head office). Runs once per day across DST.",
+        check=checks.day_cutoff)
     max_backoff_seconds: int = setting(
         300, help="Longest wait between attempts while head office is unreachable (the wait "
                   "doubles from interval_seconds/8, with jitter, up to this).",

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import msgpack
 from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
 from server.auth import authenticate_store
 from server.catalog import changes_for
+from server.digests import digest_through, record_digest_report
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.ingest import apply_push
 from sync import (
     CONTENT_TYPE,
+    DIGEST_PATH,
     PULL_PATH,
     PUSH_PATH,
     ChangePage,
@@ -68,3 +71,33 @@ async def pull(request: web.Request) -> web.Response:
     return web.Response(body=encode_changes(ChangePage(changes=tuple(page), last_cursor=last,
                                                        more=more)),
                         content_type=CONTENT_TYPE)
+
+
+@routes.get(DIGEST_PATH)
+async def digest(request: web.Request) -> web.Response:
+    """Head office's digest of a store's events through ``through`` (count, per-kind counts and
+    money sums, hash at that seq), for the nightly comparison."""
+    store_id = await authenticate_store(request)
+    through_text = request.query.get("through", "")
+    if not through_text.isdigit():
+        raise Problem(400, "through must be a seq (an integer >= 0)", field="through")
+    result = await digest_through(request.app[keys.STORAGE], store_id, int(through_text))
+    return web.Response(body=msgpack.packb({"v": 1, "type": "digest", **result.as_dict()}),
+                        content_type=CONTENT_TYPE)
+
+
+@routes.post(DIGEST_PATH)
+async def digest_report(request: web.Request) -> web.Response:
+    """The store's verdict after comparing digests; a mismatch is logged and shown."""
+    store_id = await authenticate_store(request)
+    try:
+        report = msgpack.unpackb(await request.read(), raw=False)
+        through, matches, found = report["through_seq"], report["matches"], report["differences"]
+        if not isinstance(through, int) or not isinstance(matches, bool) or \
+                not isinstance(found, list) or not all(isinstance(d, str) for d in found):
+            raise TypeError(report)
+    except (ValueError, TypeError, KeyError, msgpack.ExtraData):
+        raise Problem(400, "a digest report is a msgpack map with through_seq (int), matches "
+                           "(bool) and differences (list of strings)") from None
+    await record_digest_report(request.app[keys.STORAGE], store_id, through, matches, found)
+    return web.json_response({"recorded": True})

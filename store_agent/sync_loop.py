@@ -12,20 +12,24 @@ import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from config import AgentSettings
 from store_agent.clock import Clock
 from store_agent.errors import SyncError
 from store_agent.ledger import Ledger
+from store_agent.reconcile import Reconciliation, reconcile
 from store_agent.stream import EventBroker
 from store_agent.sync_client import SyncResult, push_pending
 from store_agent.sync_lock import SyncBusy, sync_lock
 
 log = logging.getLogger(__name__)
 JOB_ID = "sync"
+NIGHTLY_ID = "nightly"
 
 
 def backoff_seconds(failures: int, interval: int, ceiling: int, rng: random.Random) -> float:
@@ -56,6 +60,11 @@ class SyncLoop:
         self._scheduler.add_job(self.run_once, "interval", id=JOB_ID,
                                 seconds=self._settings.sync.interval_seconds, max_instances=1,
                                 coalesce=True, next_run_time=self._wall() + timedelta(seconds=1))
+        hour, minute = (int(x) for x in self._settings.sync.nightly_at.split(":"))
+        # A cron trigger in the store's own zone: once per local day, DST changes included.
+        self._scheduler.add_job(self.nightly, CronTrigger(
+            hour=hour, minute=minute, timezone=ZoneInfo(self._settings.store.timezone)),
+            id=NIGHTLY_ID, max_instances=1, coalesce=True, misfire_grace_time=3600)
         self._scheduler.start()
 
     async def stop(self) -> None:
@@ -104,11 +113,30 @@ class SyncLoop:
                                   "high_water": result.high_water})
             return result
 
+    async def nightly(self) -> Reconciliation | None:
+        """Full sync, then compare digests with head office (skipped if a sync is running)."""
+        if self._lock.locked():
+            return None
+        async with self._lock:
+            try:
+                with sync_lock(self._settings.ledger.path, wait_seconds=60):
+                    result = await reconcile(self._ledger, self._settings, self._clock,
+                                             self._session)
+            except (SyncBusy, SyncError) as exc:
+                log.warning("nightly reconciliation could not run: %s", exc)
+                return None
+        self._events.publish({"type": "reconciliation", "matches": result.matches,
+                              "through_seq": result.through_seq})
+        return result
+
     def status(self) -> dict[str, Any]:
         job = self._scheduler.get_job(JOB_ID) if self._scheduler else None
         next_run = job.next_run_time.isoformat() if job and job.next_run_time else None
+        nightly = self._scheduler.get_job(NIGHTLY_ID) if self._scheduler else None
         return {"background": self._scheduler is not None, "consecutive_failures": self.failures,
-                "next_attempt_at": next_run, "running": self._lock.locked()}
+                "next_attempt_at": next_run, "running": self._lock.locked(),
+                "next_reconciliation_at": nightly.next_run_time.isoformat()
+                if nightly and nightly.next_run_time else None}
 
     def _reschedule(self, delay: float) -> None:
         if self._scheduler is not None and self._scheduler.get_job(JOB_ID) is not None:

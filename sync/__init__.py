@@ -3,6 +3,7 @@
 from sync.codec import (
     ACCEPTED_VERSIONS,
     CONTENT_TYPE,
+    DIGEST_PATH,
     PROTOCOL_VERSION,
     PULL_PATH,
     PUSH_PATH,
@@ -23,6 +24,7 @@ from sync.events import GENESIS_HASH, StoreEvent, chain_hash, first_broken_link
 __all__ = [
     "ACCEPTED_VERSIONS",
     "CONTENT_TYPE",
+    "DIGEST_PATH",
     "GENESIS_HASH",
     "PROTOCOL_VERSION",
     "PULL_PATH",

@@ -24,6 +24,7 @@ ACCEPTED_VERSIONS: tuple[int, ...] = tuple(v for v in (PROTOCOL_VERSION - 1, PRO
 CONTENT_TYPE = "application/x-msgpack"
 PUSH_PATH = "/sync/v1/push"
 PULL_PATH = "/sync/v1/pull"
+DIGEST_PATH = "/sync/v1/digest"
 
 MAX_ID_LENGTH = 64
 MAX_TEXT_LENGTH = 64

@@ -10,16 +10,19 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
-from server.storage.tables import reconciliation_items, stores
+from server.storage.tables import reconciliation_items, store_digests, stores
 
 routes = web.RouteTableDef()
 
 
-def _store_json(row: Any, open_items: int) -> dict[str, Any]:
+def _store_json(row: Any, open_items: int, digest: Any = None) -> dict[str, Any]:
     return {"store_id": row.store_id, "name": row.name, "timezone": row.timezone,
             "enrolled_at": _iso(row.enrolled_at),
             "sync": {"high_water_seq": row.high_water, "last_hash": row.last_hash,
                      "last_seen_at": _iso(row.last_seen_at)},
+            "nightly_reconciliation": None if digest is None else {
+                "checked_at": _iso(digest.checked_at), "through_seq": digest.through_seq,
+                "matches": digest.matches, "differences": digest.differences},
             "open_reconciliation_items": open_items,
             "revoked": row.revoked_at is not None}
 
@@ -51,6 +54,8 @@ async def get_store(request: web.Request) -> web.Response:
     async with request.app[keys.STORAGE].read() as conn:
         row = (await conn.execute(sa.select(stores).where(stores.c.store_id == store_id))).first()
         open_items = await _open_items(conn)
+        digest = (await conn.execute(sa.select(store_digests).where(
+            store_digests.c.store_id == store_id))).first()
     if row is None:
         raise Problem(404, f"no store {store_id!r} is enrolled")
-    return web.json_response(_store_json(row, open_items.get(store_id, 0)))
+    return web.json_response(_store_json(row, open_items.get(store_id, 0), digest))

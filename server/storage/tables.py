@@ -147,3 +147,13 @@ reconciliation_items = sa.Table(
     sa.Column("resolution", sa.String(500)),
     sa.Index("ix_reconciliation_items_status", "status", "id"),
 )
+
+# The last nightly digest comparison a store reported.
+store_digests = sa.Table(
+    "store_digests", metadata,
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), primary_key=True),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("through_seq", sa.BigInteger, nullable=False),
+    sa.Column("matches", sa.Boolean, nullable=False),
+    sa.Column("differences", JsonDoc, nullable=False),
+)

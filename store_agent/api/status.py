@@ -29,6 +29,8 @@ async def get_status(request: web.Request) -> web.Response:
         printing = dict(db.execute("SELECT status, COUNT(*) FROM print_queue GROUP BY status")
                         .fetchall())
         skew = db.execute("SELECT clock_skew_seconds FROM sync_state WHERE id = 1").fetchone()
+        check = db.execute("SELECT digest_checked_at, digest_through_seq, digest_matches, "
+                           "digest_problems FROM sync_state WHERE id = 1").fetchone()
         return {
             "events": {"last_seq": state.last_seq, "acknowledged_seq": state.acked_seq,
                        "pending": state.pending},
@@ -37,6 +39,9 @@ async def get_status(request: web.Request) -> web.Response:
                      "clock_skew_seconds": skew[0] if skew else None},
             "print_queue": {"pending": printing.get("pending", 0),
                             "failed": printing.get("failed", 0)},
+            "reconciliation": {"checked_at": check[0], "through_seq": check[1],
+                               "matches": None if check[2] is None else bool(check[2]),
+                               "differences": json.loads(check[3]) if check[3] else []},
         }
 
     body = await read(request, work)

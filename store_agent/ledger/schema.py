@@ -124,3 +124,12 @@ def m003_pull_cursor(db: Database) -> None:
     """Where the store is in head office's change feed."""
     db.table("sync_state").add_column("pull_cursor", int, not_null_default=0)
     db.table("sync_state").add_column("last_pull_at", str)
+
+
+@migrations()
+def m004_digest_check(db: Database) -> None:
+    """The last nightly comparison with head office."""
+    for column in ("digest_checked_at", "digest_problems"):
+        db.table("sync_state").add_column(column, str)
+    db.table("sync_state").add_column("digest_through_seq", int)
+    db.table("sync_state").add_column("digest_matches", int)
