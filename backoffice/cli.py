@@ -7,10 +7,11 @@ and the problem, and exits with status 2 before anything else happens.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -285,18 +286,13 @@ def agent_sync(config_path: Path) -> None:
     """Push every pending event to head office now, with a progress bar. Exits 3 when head
     office is unreachable, 4 when it refuses the store's token, 5 when it rejects a batch."""
     from backoffice.sync_progress import run_sync
-    from store_agent.errors import HeadOfficeUnreachable, LedgerError, SyncRefused, SyncRejected
+    from store_agent.errors import LedgerError
     from store_agent.sync_lock import SyncBusy
 
     settings: AgentSettings = _settings(_load_agent, config_path)
     try:
-        result = asyncio.run(run_sync(settings, err))
-    except HeadOfficeUnreachable as exc:
-        fail(str(exc), EXIT_UNREACHABLE)
-    except SyncRefused as exc:
-        fail(str(exc), EXIT_REFUSED)
-    except SyncRejected as exc:
-        fail(str(exc), EXIT_REJECTED)
+        with _sync_exit_codes():
+            result = asyncio.run(run_sync(settings, err))
     except (LedgerError, SyncBusy) as exc:
         fail(str(exc))
     out.print(f"store {settings.store.id}: pushed {result.pushed} events in {result.batches} "
@@ -338,7 +334,6 @@ def agent_reconcile(config_path: Path) -> None:
     count, per-kind counts and money sums, last hash) with head office's. Exits 0 when they
     match, 1 when they differ (each difference printed), 3/4/5 as 'agent sync'."""
     from store_agent.clock import clock_from_setting
-    from store_agent.errors import HeadOfficeUnreachable, SyncRefused, SyncRejected
     from store_agent.ledger import Ledger
     from store_agent.reconcile import reconcile
     from store_agent.sync_lock import sync_lock
@@ -354,15 +349,8 @@ def agent_reconcile(config_path: Path) -> None:
         finally:
             await ledger.close()
 
-    try:
-        with sync_lock(settings.ledger.path, wait_seconds=60):
-            result = asyncio.run(run())
-    except HeadOfficeUnreachable as exc:
-        fail(str(exc), EXIT_UNREACHABLE)
-    except SyncRefused as exc:
-        fail(str(exc), EXIT_REFUSED)
-    except SyncRejected as exc:
-        fail(str(exc), EXIT_REJECTED)
+    with _sync_exit_codes(), sync_lock(settings.ledger.path, wait_seconds=60):
+        result = asyncio.run(run())
     if not result.matches:
         for difference in result.differences:
             err.print(f"[red]✗[/] {difference}", soft_wrap=True)
@@ -431,6 +419,21 @@ def demo(stores: int, days: int, sales_per_day: int, wrong_token: str | None, ke
                           wrong_token_store=wrong_token, keep=keep, workdir=workdir)
     console = Console(highlight=False, width=max(shutil.get_terminal_size().columns, 120))
     sys.exit(asyncio.run(run_demo(options, console)))
+
+
+@contextlib.contextmanager
+def _sync_exit_codes() -> Iterator[None]:
+    """Turn sync failures into one line and the documented exit status (3, 4, 5)."""
+    from store_agent.errors import HeadOfficeUnreachable, SyncRefused, SyncRejected
+
+    try:
+        yield
+    except HeadOfficeUnreachable as exc:
+        fail(str(exc), EXIT_UNREACHABLE)
+    except SyncRefused as exc:
+        fail(str(exc), EXIT_REFUSED)
+    except SyncRejected as exc:
+        fail(str(exc), EXIT_REJECTED)
 
 
 def _run_db(factory: Callable[[], Any]) -> Any:

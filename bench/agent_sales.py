@@ -233,6 +233,17 @@ def scale_figures(folder: Path, products: int, events: int) -> dict[str, float]:
             "ledger_mb": size / 1024 / 1024, "bench_rss_mb": rss_mb()}
 
 
+def print_figures(console: Console, title: str, figures: dict[str, float]) -> None:
+    """A table for people, then one JSON line for scripts."""
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in figures.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
+    console.print(table)
+    print(json.dumps({k: round(v, 4) for k, v in figures.items()}))
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sales", type=int, default=4000, help="closed-loop HTTP sales")
@@ -259,13 +270,7 @@ async def main() -> None:
         figures |= ledger_figures(Path(tmp) / "ledger", args.ledger_sales)
         console.print("[bold]3/3[/] barcode lookups in a big ledger ...")
         figures |= scale_figures(Path(tmp) / "scale", args.products, args.events)
-    table = Table(title=f"store agent benchmark ({os.cpu_count()} CPUs)")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
-    console.print(table)
-    print(json.dumps({k: round(v, 4) for k, v in figures.items()}))
+    print_figures(console, f"store agent benchmark ({os.cpu_count()} CPUs)", figures)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,9 @@ from typing import Any
 
 import msgpack
 from rich.console import Console
-from rich.table import Table
 
 from backoffice.demo.processes import free_port, run_command, start_service, stop_service
-from bench.agent_sales import rss_mb, write_catalog
+from bench.agent_sales import print_figures, rss_mb, write_catalog
 from config import load_agent_settings
 from store_agent.app import store_context
 from store_agent.cash import open_session
@@ -165,13 +164,7 @@ async def main() -> None:
                "limit_seconds": limit, "fraction_of_limit": limit / drain,
                "agent_rss_mb_before": agent_before, "agent_peak_rss_mb": peaks["agent"],
                "server_peak_rss_mb": peaks["server"]}
-    table = Table(title="sync: a week's backlog over loopback into SQLite")
-    table.add_column("figure")
-    table.add_column("value", justify="right")
-    for key, value in figures.items():
-        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
-    console.print(table)
-    print(json.dumps({k: round(v, 4) for k, v in figures.items()}))
+    print_figures(console, "sync: a week's backlog over loopback into SQLite", figures)
 
 
 if __name__ == "__main__":
