@@ -45,9 +45,9 @@ class FaultProxy:
         assert task is not None
         self._tasks.add(task)
         try:
-            await self._handle(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+            # A cut connection is the point of this proxy, not a failure of it.
+            with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+                await self._handle(reader, writer)
         finally:
             self._tasks.discard(task)
             writer.close()
