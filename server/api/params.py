@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import UTC, date, datetime
 
 from aiohttp import web
 
@@ -49,3 +49,10 @@ def cursor_param(request: web.Request) -> int:
     except ValueError:
         raise Problem(400, "cursor is not one this API issued; pass next_cursor from the "
                            "previous page", field="cursor") from None
+
+
+def iso_utc(value: datetime | None) -> str | None:
+    """ISO 8601 with the offset; SQLite hands back naive datetimes, which are UTC here."""
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import keys
-from server.api.params import cursor_param, encode_cursor, limit_param
+from server.api.params import cursor_param, encode_cursor, iso_utc, limit_param
 from server.auth import PRINCIPAL
 from server.storage.tables import reconciliation_items as items
 
@@ -20,9 +20,8 @@ RESOLVERS = frozenset({"admin", "manager", "accountant"})
 
 def _json(row: Any) -> dict[str, Any]:
     return {"id": row.id, "store_id": row.store_id, "seq": row.seq, "kind": row.kind,
-            "detail": row.detail, "status": row.status, "created_at": row.created_at.isoformat(),
-            "resolved_by": row.resolved_by,
-            "resolved_at": row.resolved_at.isoformat() if row.resolved_at else None,
+            "detail": row.detail, "status": row.status, "created_at": iso_utc(row.created_at),
+            "resolved_by": row.resolved_by, "resolved_at": iso_utc(row.resolved_at),
             "resolution": row.resolution}
 
 
@@ -73,7 +72,7 @@ async def resolve_item(request: web.Request) -> web.Response:
             raise Problem(404, f"no reconciliation item {item_id}")
         if row.status == "resolved":
             raise Problem(409, f"item {item_id} was already resolved by {row.resolved_by} at "
-                               f"{row.resolved_at.isoformat()}")
+                               f"{iso_utc(row.resolved_at)}")
         await conn.execute(items.update().where(items.c.id == item_id).values(
             status="resolved", resolved_by=principal.name, resolved_at=datetime.now(UTC),
             resolution=resolution.strip()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +9,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
+from server.api.params import iso_utc
 from server.storage.tables import reconciliation_items, store_digests, stores
 
 routes = web.RouteTableDef()
@@ -17,11 +17,11 @@ routes = web.RouteTableDef()
 
 def _store_json(row: Any, open_items: int, digest: Any = None) -> dict[str, Any]:
     return {"store_id": row.store_id, "name": row.name, "timezone": row.timezone,
-            "enrolled_at": _iso(row.enrolled_at),
+            "enrolled_at": iso_utc(row.enrolled_at),
             "sync": {"high_water_seq": row.high_water, "last_hash": row.last_hash,
-                     "last_seen_at": _iso(row.last_seen_at)},
+                     "last_seen_at": iso_utc(row.last_seen_at)},
             "nightly_reconciliation": None if digest is None else {
-                "checked_at": _iso(digest.checked_at), "through_seq": digest.through_seq,
+                "checked_at": iso_utc(digest.checked_at), "through_seq": digest.through_seq,
                 "matches": digest.matches, "differences": digest.differences},
             "open_reconciliation_items": open_items,
             "revoked": row.revoked_at is not None}
@@ -33,10 +33,6 @@ async def _open_items(conn: Any) -> dict[str, int]:
         .where(reconciliation_items.c.status == "open")
         .group_by(reconciliation_items.c.store_id))
     return {store_id: int(count) for store_id, count in result}
-
-
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
 
 
 @routes.get("/api/v1/stores")

@@ -65,7 +65,7 @@ async def test_business_problems_become_items_not_a_blocked_queue(
         "resolution": "store had the old shelf price; price change sent down"})
     body = await resp.json()
     assert resp.status == 200 and body["status"] == "resolved"
-    assert body["resolved_by"] == "first admin" and body["resolved_at"]
+    assert body["resolved_by"] == "first admin" and body["resolved_at"].endswith("+00:00")
     resp = await server.post(f"{item}/resolve", headers=admin, json={"resolution": "again"})
     assert resp.status == 409 and "already resolved" in (await resp.json())["detail"]
     assert (await server.get("/api/v1/reconciliation-items/999999", headers=admin)).status == 404
