@@ -173,15 +173,20 @@ def ledger_figures(folder: Path, count: int) -> dict[str, float]:
     batch_rate = len(rows) / (time.perf_counter() - started)
     conn.close()
     conn = raw_db("raw-each.db")
+    commits: list[float] = []
     started = time.perf_counter()
     for row in rows:
+        began = time.perf_counter()
         conn.execute("BEGIN")
         conn.execute("INSERT INTO events VALUES (?,?,?,?,?,?,?)", row)
         conn.execute("COMMIT")
+        commits.append((time.perf_counter() - began) * 1000)
     each_rate = len(rows) / (time.perf_counter() - started)
     conn.close()
     return {"ledger_sales_per_s": ledger_rate, "raw_batch_rows_per_s": batch_rate,
             "raw_commit_each_rows_per_s": each_rate,
+            "raw_commit_p50_ms": percentile(commits, 50),
+            "raw_commit_p99_ms": percentile(commits, 99),
             "ledger_vs_raw_batch": ledger_rate / batch_rate,
             "ledger_vs_raw_commit_each": ledger_rate / each_rate,
             "payload_bytes": statistics.mean(len(r[5]) for r in rows)}
