@@ -28,7 +28,8 @@ async def publish(conn: AsyncConnection, scope: str, kind: str, key: str,
 
 
 async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int,
-                         tax_rate: str, barcodes: list[str], active: bool) -> int:
+                         tax_rate: str, barcodes: list[str], active: bool,
+                         tax_code: str | None = None) -> int:
     values = {"name": name, "price_minor": price_minor, "tax_rate": tax_rate,
               "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC)}
     async with storage.write() as conn:
@@ -41,7 +42,7 @@ async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int
             await conn.execute(catalog_products.insert().values(sku=sku, **values))
         return await publish(conn, ALL_STORES, "product", sku, {
             "sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
-            "barcodes": barcodes, "active": active})
+            "tax_code": tax_code, "barcodes": barcodes, "active": active})
 
 
 async def schedule_price(storage: Storage, sku: str, price_minor: int, effective_at: datetime,
@@ -59,6 +60,13 @@ async def schedule_price(storage: Storage, sku: str, price_minor: int, effective
             sku=sku, store_id=store_id, effective_at=at, price_minor=price_minor))
         return await publish(conn, store_id or ALL_STORES, "price", sku,
                              {"sku": sku, "effective_at": at, "price": price_minor})
+
+
+async def upsert_tax_rate(storage: Storage, code: str, rate: str, name: str) -> int:
+    """A tax rate by code; products that name the code are taxed at it in every store."""
+    async with storage.write() as conn:
+        return await publish(conn, ALL_STORES, "tax_rate", code,
+                             {"code": code, "rate": rate, "name": name})
 
 
 async def upsert_employee(storage: Storage, employee_id: str, name: str, role: str, pin: str,

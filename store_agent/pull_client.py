@@ -64,10 +64,11 @@ def _cursor(db: Database) -> int:
 
 def _product(db: Database, change: Change) -> None:
     p = change.payload
-    db.execute("INSERT INTO products (sku, name, price_minor, tax_rate) VALUES (?, ?, ?, ?) "
-               "ON CONFLICT(sku) DO UPDATE SET name = excluded.name, "
-               "price_minor = excluded.price_minor, tax_rate = excluded.tax_rate",
-               [p["sku"], p["name"], p["price"], p["tax_rate"]])
+    db.execute("INSERT INTO products (sku, name, price_minor, tax_rate, tax_code) "
+               "VALUES (?, ?, ?, ?, ?) ON CONFLICT(sku) DO UPDATE SET name = excluded.name, "
+               "price_minor = excluded.price_minor, tax_rate = excluded.tax_rate, "
+               "tax_code = excluded.tax_code",
+               [p["sku"], p["name"], p["price"], p["tax_rate"], p.get("tax_code")])
     db.execute("DELETE FROM barcodes WHERE sku = ?", [p["sku"]])
     codes = p["barcodes"] if p["active"] else []
     db.conn.executemany("INSERT INTO barcodes (barcode, sku) VALUES (?, ?) ON CONFLICT(barcode) "
@@ -90,4 +91,11 @@ def _employee(db: Database, change: Change) -> None:
                [p["employee_id"], p["name"], p["role"], p["pin_hash"], int(p["active"])])
 
 
-APPLY = {"product": _product, "price": _price, "employee": _employee}
+def _tax_rate(db: Database, change: Change) -> None:
+    p = change.payload
+    db.execute("INSERT INTO tax_rates (code, rate, name) VALUES (?, ?, ?) ON CONFLICT(code) "
+               "DO UPDATE SET rate = excluded.rate, name = excluded.name",
+               [p["code"], p["rate"], p["name"]])
+
+
+APPLY = {"product": _product, "price": _price, "employee": _employee, "tax_rate": _tax_rate}

@@ -171,6 +171,7 @@ CHANGE_SCHEMAS: dict[str, Record] = {
     "product": Record(sku=ID, name=Text(), price=Integer(minimum=0), tax_rate=DecimalText(),
                       barcodes=Items(Text(32), 50), active=Choice(True, False)),
     "price": Record(sku=ID, effective_at=Text(32), price=Integer(minimum=0)),
+    "tax_rate": Record(code=Text(32), rate=DecimalText(), name=Text()),
     "employee": Record(employee_id=ID, name=Text(), role=Choice("cashier", "manager"),
                        pin_hash=Text(200), active=Choice(True, False)),
 }

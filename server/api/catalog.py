@@ -12,7 +12,7 @@ from aiohttp import web
 from backoffice.problems import Problem, read_json_object
 from server import keys
 from server.auth import PRINCIPAL
-from server.catalog import schedule_price, upsert_employee, upsert_product
+from server.catalog import schedule_price, upsert_employee, upsert_product, upsert_tax_rate
 from server.errors import UnknownStore
 from sync.errors import InvalidAmount
 from sync.money import exponent_of, parse_amount
@@ -67,9 +67,13 @@ async def put_product(request: web.Request) -> web.Response:
     active = body.get("active", True)
     if not isinstance(active, bool):
         raise Problem(422, "active: true or false", field="active")
+    tax_code = body.get("tax_code")
+    if tax_code is not None and (not isinstance(tax_code, str) or not _CODE.match(tax_code)):
+        raise Problem(422, "tax_code: a tax-rate code such as \"STD\", or absent",
+                      field="tax_code")
     cursor = await upsert_product(request.app[keys.STORAGE], sku, name.strip(),
                                   _money(request, body.get("price"), "price"), str(rate),
-                                  barcodes, active)
+                                  barcodes, active, tax_code)
     return web.json_response({"sku": sku, "change_cursor": cursor})
 
 
@@ -97,6 +101,27 @@ async def post_price(request: web.Request) -> web.Response:
     except LookupError as exc:
         raise Problem(404, str(exc)) from exc
     return web.json_response({"sku": sku, "change_cursor": cursor}, status=201)
+
+
+@routes.put("/api/v1/tax-rates/{code}")
+async def put_tax_rate(request: web.Request) -> web.Response:
+    """A tax rate by code: products that name the code (``tax_code``) are taxed at it, in
+    every store, from the moment the store pulls the change."""
+    _require_writer(request)
+    code = _code(request.match_info["code"], "code")
+    body = await read_json_object(request)
+    rate, name = body.get("rate"), body.get("name")
+    try:
+        value = Decimal(rate) if isinstance(rate, str) else None
+    except InvalidOperation:
+        value = None
+    if value is None or not Decimal(0) <= value < Decimal(100):
+        raise Problem(422, "rate: a percentage string from 0 to 100, e.g. \"8.875\"",
+                      field="rate")
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise Problem(422, "name: required, 1-200 characters", field="name")
+    cursor = await upsert_tax_rate(request.app[keys.STORAGE], code, str(value), name.strip())
+    return web.json_response({"code": code, "change_cursor": cursor})
 
 
 @routes.put("/api/v1/employees/{employee_id}")

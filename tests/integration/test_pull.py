@@ -147,3 +147,33 @@ def test_a_malformed_change_page_is_refused_whole() -> None:
         with pytest.raises(DecodeError) as caught:
             decode_changes(msgpack.packb(message))
         assert caught.value.field == field
+
+
+async def test_a_tax_rate_change_reaches_every_product_that_names_it(
+        server_settings: Any, aiohttp_client: Any, agent_settings_factory: Any) -> None:
+    server, tokens, admin = await _setup(server_settings, aiohttp_client)
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/"), sync_token=tokens["S001"]))
+    resp = await server.put("/api/v1/tax-rates/STD", headers=admin,
+                            json={"rate": "7", "name": "Standard"})
+    assert resp.status == 200
+    resp = await server.put("/api/v1/products/7002", headers=admin, json={
+        "name": "Coffee", "price": "10.00", "tax_rate": "7", "tax_code": "STD"})
+    assert resp.status == 200
+    for body, field in (({"rate": "100", "name": "x"}, "rate"), ({"rate": 7, "name": "x"},
+                                                                  "rate"),
+                        ({"rate": "7"}, "name")):
+        resp = await server.put("/api/v1/tax-rates/BAD", headers=admin, json=body)
+        assert resp.status == 422 and (await resp.json())["field"] == field
+    await _sync(settings)
+    agent = await aiohttp_client(create_agent(settings))
+    await open_till(agent)
+    _, sold = await call(agent, "POST", "/api/v1/sales", sale({"sku": "7002"}))
+    assert (sold["tax"], sold["total"]) == ("0.70", "10.70")
+    resp = await server.put("/api/v1/tax-rates/STD", headers=admin,
+                            json={"rate": "8.5", "name": "Standard"})
+    assert resp.status == 200
+    result = await _sync(settings)
+    assert result.pulled == 1
+    _, sold = await call(agent, "POST", "/api/v1/sales", sale({"sku": "7002"}))
+    assert (sold["tax"], sold["total"]) == ("0.85", "10.85")
