@@ -223,18 +223,14 @@ def agent_import_catalog(csv_file: Path, config_path: Path) -> None:
     that has not synced yet can sell. All rows or none."""
     from store_agent.catalog import import_catalog_csv
     from store_agent.errors import AgentError
-    from store_agent.ledger import open_ledger
     from sync.money import exponent_of
 
     settings: AgentSettings = _settings(_load_agent, config_path)
-    try:
-        db = open_ledger(settings.ledger.path, settings.store.id)
+    with _ledger_db(settings) as db:
         try:
             count = import_catalog_csv(db, csv_file, exponent_of(settings.store.currency))
-        finally:
-            db.close()
-    except AgentError as exc:
-        fail(str(exc))
+        except AgentError as exc:
+            fail(str(exc))
     out.print(f"imported {count} products into store {settings.store.id}'s catalog")
 
 
@@ -246,17 +242,13 @@ def agent_import_employees(csv_file: Path, config_path: Path) -> None:
     store that has not synced yet. PINs are stored hashed. All rows or none."""
     from store_agent.employees import import_employees_csv
     from store_agent.errors import AgentError
-    from store_agent.ledger import open_ledger
 
     settings: AgentSettings = _settings(_load_agent, config_path)
-    try:
-        db = open_ledger(settings.ledger.path, settings.store.id)
+    with _ledger_db(settings) as db:
         try:
             count = import_employees_csv(db, csv_file)
-        finally:
-            db.close()
-    except AgentError as exc:
-        fail(str(exc))
+        except AgentError as exc:
+            fail(str(exc))
     out.print(f"imported {count} employees into store {settings.store.id}")
 
 
@@ -305,19 +297,11 @@ def agent_sync(config_path: Path) -> None:
 def agent_verify(config_path: Path) -> None:
     """Re-check the ledger's hash chain, rebuild every projection from the event log and
     report any difference. Exits 0 when the ledger is sound, 1 when it is not."""
-    from store_agent.errors import LedgerError
-    from store_agent.ledger import open_ledger
     from store_agent.ledger.verify import verify_ledger
 
     settings: AgentSettings = _settings(_load_agent, config_path)
-    try:
-        db = open_ledger(settings.ledger.path, settings.store.id)
-    except LedgerError as exc:
-        fail(str(exc))
-    try:
+    with _ledger_db(settings) as db:
         report = verify_ledger(db, settings.store.id)
-    finally:
-        db.close()
     for problem in report.problems:
         err.print(f"[red]✗[/] {problem}", soft_wrap=True)
     if not report.sound:
@@ -364,22 +348,15 @@ def agent_reconcile(config_path: Path) -> None:
 @agent_config
 def agent_status(config_path: Path) -> None:
     """Show the ledger's state: events, what head office has acknowledged, last sync."""
-    from store_agent.errors import LedgerError
-    from store_agent.ledger import open_ledger, sync_state
+    from store_agent.ledger import sync_state
 
     settings: AgentSettings = _settings(_load_agent, config_path)
-    try:
-        db = open_ledger(settings.ledger.path, settings.store.id)
-    except LedgerError as exc:
-        fail(str(exc))
-    try:
+    with _ledger_db(settings) as db:
         state = sync_state(db)
         sales = db.execute("SELECT COUNT(*) FROM sales WHERE status = 'completed'").fetchone()
         printing = db.execute("SELECT COUNT(*) FROM print_queue WHERE status != 'printed'"
                               ).fetchone()
         skew = db.execute("SELECT clock_skew_seconds FROM sync_state").fetchone()
-    finally:
-        db.close()
     table = Table(title=f"store {settings.store.id}", show_header=False)
     for label, value in (
         ("ledger", str(settings.ledger.path)), ("events recorded", str(state.last_seq)),
@@ -434,6 +411,22 @@ def _sync_exit_codes() -> Iterator[None]:
         fail(str(exc), EXIT_REFUSED)
     except SyncRejected as exc:
         fail(str(exc), EXIT_REJECTED)
+
+
+@contextlib.contextmanager
+def _ledger_db(settings: AgentSettings) -> Iterator[Any]:
+    """The store's ledger, opened for a command (one line and exit 1 if it cannot be)."""
+    from store_agent.errors import LedgerError
+    from store_agent.ledger import open_ledger
+
+    try:
+        db = open_ledger(settings.ledger.path, settings.store.id)
+    except LedgerError as exc:
+        fail(str(exc))
+    try:
+        yield db
+    finally:
+        db.close()
 
 
 def _run_db(factory: Callable[[], Any]) -> Any:

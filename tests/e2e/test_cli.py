@@ -3,6 +3,7 @@ stops every command with one line naming the file and key, before anything happe
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -139,3 +140,24 @@ async def test_rotating_and_revoking_a_store_token(tmp_path: Path) -> None:
             resp = await client.post(PUSH_PATH, data=b"\x80", headers={
                 "Authorization": f"Bearer {token}", "Content-Type": CONTENT_TYPE})
             assert resp.status == 401 and expected in (await resp.json())["detail"]
+
+
+async def test_imports_are_all_or_nothing_and_verify_reports(tmp_path: Path) -> None:
+    config = write_store_config(tmp_path)
+    assert (await run_command(["agent", "init", "--config", str(config)]))[0] == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,name,price,tax_rate,barcodes\n1,Milk,1.29,7,\n2,Bread,two,7,\n"
+                   "3,,1.00,7,\n")
+    status, output = await run_command(["agent", "import-catalog", str(bad), "--config",
+                                        str(config)])
+    assert status == 1
+    assert "bad.csv:3" in output and "bad.csv:4" in output and "nothing changed" in output
+    staff = tmp_path / "staff.csv"
+    staff.write_text("employee_id,name,role,pin\nE1,Ann,cashier,12\n")
+    status, output = await run_command(["agent", "import-employees", str(staff), "--config",
+                                        str(config)])
+    assert status == 1 and "pin must be 4-8 digits" in output
+    status, output = await run_command(["agent", "verify", "--config", str(config)])
+    assert status == 0 and "is sound: 0 events" in output.replace("\n", " ")
+    status, output = await run_command(["agent", "status", "--config", str(config)])
+    assert status == 0 and re.search(r"events recorded\s*│\s*0", output)
