@@ -148,7 +148,6 @@ class Ledger:
         self.max_group = max_group
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self.groups = 0  # how many group transactions were committed (for benchmarks)
 
     async def open(self) -> None:
         opened: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -222,7 +221,6 @@ class Ledger:
         try:
             if not lost:
                 conn.execute("COMMIT")
-                self.groups += 1
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
