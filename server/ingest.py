@@ -72,14 +72,14 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
     try:
         async with conn.begin_nested():
             await _project_sales(conn, sale_events)
-    except (KeyError, TypeError, ValueError, sa.exc.IntegrityError):
+    except (KeyError, TypeError, ValueError, sa.exc.DBAPIError):
         # One odd sale must not cost the others their projection, nor block the queue:
         # project them one by one and keep (and log) the ones head office cannot project.
         for event in sale_events:
             try:
                 async with conn.begin_nested():
                     await _project_sales(conn, [event])
-            except (KeyError, TypeError, ValueError, sa.exc.IntegrityError) as exc:
+            except (KeyError, TypeError, ValueError, sa.exc.DBAPIError) as exc:
                 log.warning("store %s seq %s: sale not projected (%r); raw event kept",
                             event.store_id, event.seq, exc)
 

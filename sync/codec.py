@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import msgpack
@@ -121,6 +122,11 @@ def _decode_event(store_id: str, index: int, raw: Any) -> StoreEvent:
         if not isinstance(value, str) or not value or len(value) > MAX_TEXT_LENGTH:
             raise DecodeError(f"{where}.{name}", f"must be a non-empty string of at most "
                                                  f"{MAX_TEXT_LENGTH} characters")
+    try:
+        date.fromisoformat(business_date)
+    except ValueError:
+        raise DecodeError(f"{where}.business_date",
+                          f"{business_date!r} is not a date YYYY-MM-DD") from None
     if kind not in EVENT_KINDS:
         raise DecodeError(f"{where}.kind", f"unknown event kind {kind!r}")
     check_payload(kind, payload, f"{where}.payload")

@@ -60,8 +60,9 @@ class DecimalText(Spec):
     """A decimal number written as a string (quantities, rates): never a float."""
 
     def check(self, value: Any, path: str) -> None:
-        if not isinstance(value, str) or not _DECIMAL.match(value):
-            raise DecodeError(path, f"expected a decimal string such as \"1.5\", got {value!r}")
+        if not isinstance(value, str) or not _DECIMAL.match(value) or len(value) > 16:
+            raise DecodeError(path, f"expected a decimal string of at most 16 characters "
+                                    f"such as \"1.5\", got {value!r}")
 
 
 class Choice(Spec):
@@ -111,19 +112,25 @@ class Record(Spec):
             raise DecodeError(path, f"expected a map, got {type(value).__name__}")
         for name, spec in self.fields.items():
             if name not in value:
+                if getattr(spec, "optional", False):
+                    continue
                 raise DecodeError(f"{path}.{name}", "missing")
             spec.check(value[name], f"{path}.{name}")
 
 
+# Limits match the central columns they land in (server/storage/tables.py), so that a value
+# the contract accepts can always be stored.
 ID = Text(64)
+SHORT_ID = Text(32)
 MONEY = Integer()
-TENDER = Record(type=Choice("cash", "card", "gift_card"), amount=Integer(minimum=0))
+TENDER = Record(type=Choice("cash", "card", "gift_card"), amount=Integer(minimum=0),
+                reference=Text(64, optional=True))
 
 SCHEMAS: dict[str, Record] = {
     "sale.completed": Record(
-        sale_id=ID, terminal_id=ID, receipt_no=Integer(minimum=1), cashier=ID,
+        sale_id=ID, terminal_id=SHORT_ID, receipt_no=Integer(minimum=1), cashier=SHORT_ID,
         currency=Text(3),
-        lines=Items(Record(sku=ID, name=Text(), quantity=DecimalText(), unit_price=MONEY,
+        lines=Items(Record(sku=ID, name=Text(200), quantity=DecimalText(), unit_price=MONEY,
                            amount=MONEY, tax_rate=DecimalText())),
         taxes=Items(Record(rate=DecimalText(), taxable=MONEY, tax=MONEY)),
         subtotal=MONEY, tax=MONEY, total=MONEY, tenders=Items(TENDER, 20),
