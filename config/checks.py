@@ -32,7 +32,7 @@ def percent(value: Any) -> str | None:
 
 
 def store_id(value: Any) -> str | None:
-    if _STORE_ID.match(value):
+    if _STORE_ID.fullmatch(value):
         return None
     return "must be 1-32 letters, digits, '-' or '_', starting with a letter or digit"
 
@@ -40,13 +40,13 @@ def store_id(value: Any) -> str | None:
 def timezone(value: Any) -> str | None:
     try:
         zoneinfo.ZoneInfo(value)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a tzdata folder
         return f"{value!r} is not an IANA time zone (e.g. 'Europe/Berlin', 'America/New_York')"
     return None
 
 
 def day_cutoff(value: Any) -> str | None:
-    return None if _CUTOFF.match(value) else "must be a local time HH:MM, e.g. '04:00'"
+    return None if _CUTOFF.fullmatch(value) else "must be a local time HH:MM, e.g. '04:00'"
 
 
 def currency(value: Any) -> str | None:
@@ -84,7 +84,7 @@ def terminals(value: Any) -> str | None:
     if not value:
         return "missing: at least one terminal, e.g. T1 = \"<token>\" under [terminals]"
     for terminal_id, terminal_token in value.items():
-        if not _TERMINAL_ID.match(terminal_id):
+        if not _TERMINAL_ID.fullmatch(terminal_id):
             return f"terminal id {terminal_id!r}: {store_id(terminal_id)}"
         problem = token(terminal_token)
         if problem:

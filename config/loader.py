@@ -190,6 +190,8 @@ def _parse_env(env_name: str, text: str, hint: Any) -> Any:
             return False
         raise ConfigValueError(env_name, env_name, f"expected true or false, got {text!r}")
     if hint in (Path, OptionalPath):
+        if not text and hint is Path:
+            raise ConfigValueError(env_name, env_name, "must name a file; it is required")
         return Path(text) if text else None
     if _is_str_map(hint):
         pairs: dict[str, str] = {}

@@ -50,12 +50,10 @@ def canonical(value: Any, path: str = "payload") -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dict):
-        out = {}
-        for key in sorted(value):
+        for key in value:
             if not isinstance(key, str):
                 raise NotCanonical(f"{path} key", key)
-            out[key] = canonical(value[key], f"{path}.{key}")
-        return out
+        return {key: canonical(value[key], f"{path}.{key}") for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [canonical(item, f"{path}[{index}]") for index, item in enumerate(value)]
     raise NotCanonical(path, value)

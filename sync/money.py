@@ -6,7 +6,8 @@ rounding mode, so the rounding rule is in one place.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from sync.errors import InvalidAmount
 
@@ -18,6 +19,11 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 }
 
 
+# A plain decimal: ASCII digits, an optional sign and point; no exponents, underscores or
+# other scripts' digits, which Decimal() would otherwise take.
+_PLAIN_DECIMAL = re.compile(r"-?([0-9]+)(?:\.([0-9]+))?")
+
+
 def exponent_of(currency: str) -> int:
     """Digits after the decimal point for ``currency``."""
     return CURRENCY_EXPONENTS[currency]
@@ -25,7 +31,9 @@ def exponent_of(currency: str) -> int:
 
 def to_minor(amount: Decimal, exponent: int, rounding: str = ROUND_HALF_UP) -> int:
     """Convert a major-unit ``Decimal`` to integer minor units, rounding with ``rounding``."""
-    scaled = (amount * (Decimal(10) ** exponent)).quantize(Decimal(1), rounding=rounding)
+    with localcontext() as context:  # exact whatever the size: enough digits for the amount
+        context.prec = len(amount.as_tuple().digits) + max(0, amount.adjusted()) + exponent + 4
+        scaled = amount.scaleb(exponent).quantize(Decimal(1), rounding=rounding)
     return int(scaled)
 
 
@@ -38,19 +46,18 @@ def parse_amount(text: object, exponent: int, *, field: str) -> int:
     if not isinstance(text, str):
         raise InvalidAmount(field, f"must be a decimal string like \"12.34\", got "
                                    f"{type(text).__name__}")
-    try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidAmount(field, f"{text!r} is not a decimal number") from None
-    if not value.is_finite():
-        raise InvalidAmount(field, f"{text!r} is not a finite amount")
-    exp = value.as_tuple().exponent
-    if isinstance(exp, int) and -exp > exponent:
+    match = _PLAIN_DECIMAL.fullmatch(text.strip())
+    if match is None:
+        raise InvalidAmount(field, f"{text!r} is not a decimal number like \"12.34\"")
+    whole, fraction = match.group(1), match.group(2) or ""
+    if len(fraction) > exponent:
         raise InvalidAmount(field, f"{text!r} has more than {exponent} decimal places")
-    return to_minor(value, exponent)
+    minor: int = int(whole) * 10 ** exponent + int(fraction.ljust(exponent, "0") or "0")
+    return -minor if text.strip().startswith("-") else minor
 
 
 def format_minor(minor: int, exponent: int) -> str:
     """Render minor units as a decimal string with exactly ``exponent`` places."""
-    value = Decimal(minor).scaleb(-exponent)
-    return f"{value:.{exponent}f}"
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10 ** exponent)
+    return f"{sign}{whole}.{fraction:0{exponent}d}" if exponent else f"{sign}{whole}"
