@@ -176,8 +176,37 @@ def server_revoke_store_token(store_id: str, config_path: Path) -> None:
     out.print(f"store {store_id}: sync token revoked")
 
 
+@server.command("create-api-token")
+@click.option("--name", required=True, help="Who or what holds the token, e.g. 'Jane (finance)'.")
+@click.option("--role", required=True,
+              type=click.Choice(["admin", "manager", "accountant", "payroll", "auditor"]),
+              help="What the token may do (docs/head-office-api.md lists each role's rights).")
+@server_config
+def server_create_api_token(name: str, role: str, config_path: Path) -> None:
+    """Issue a head-office API token and print it once (head office keeps only a digest)."""
+    from server.admin import create_api_token
+
+    settings = _settings(_load_server, config_path)
+    issued = _store_admin(settings.database.url,
+                          lambda storage: create_api_token(storage, name, role))
+    out.print(f"API token {issued.token_id} for {name} ({role}), shown once:")
+    out.print(issued.token, soft_wrap=True)
+
+
+@server.command("revoke-api-token")
+@click.argument("token_id", type=int)
+@server_config
+def server_revoke_api_token(token_id: int, config_path: Path) -> None:
+    """Refuse API token TOKEN_ID from now on (the last admin token cannot be revoked)."""
+    from server.admin import revoke_api_token
+
+    settings = _settings(_load_server, config_path)
+    _store_admin(settings.database.url, lambda storage: revoke_api_token(storage, token_id))
+    out.print(f"API token {token_id} revoked")
+
+
 def _store_admin(url: str, work: Callable[[Any], Any]) -> Any:
-    from server.errors import UnknownStore
+    from server.errors import LastAdminToken, UnknownApiToken, UnknownStore
     from server.storage import Storage
 
     async def run() -> Any:
@@ -189,7 +218,7 @@ def _store_admin(url: str, work: Callable[[Any], Any]) -> Any:
 
     try:
         return _run_db(run)
-    except UnknownStore as exc:
+    except (UnknownStore, UnknownApiToken, LastAdminToken) as exc:
         fail(str(exc))
 
 

@@ -9,7 +9,7 @@ from aiohttp import web
 from backoffice.problems import Problem, problem_middleware
 from config import ServerSettings
 from server import keys
-from server.api import catalog_routes, reconciliation_routes, sales_routes, stores_routes
+from server.api import ROUTE_TABLES
 from server.auth import api_auth_middleware
 from server.errors import DatabaseNotMigrated
 from server.storage import Storage, current_revision, head_revision
@@ -37,8 +37,7 @@ def create_app(settings: ServerSettings) -> web.Application:
                           client_max_size=settings.http.max_body_bytes)
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.append(_storage_ctx)
-    for table in (health_routes, sync_routes, stores_routes, sales_routes, catalog_routes,
-                  reconciliation_routes):
+    for table in (health_routes, sync_routes, *ROUTE_TABLES):
         app.add_routes(table)
     return app
 

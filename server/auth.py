@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from aiohttp import web
 
 from backoffice.problems import Handler, Problem, bearer_token
 from server import keys
+from server.principal import Principal
+from server.roles import allowed, holders, permission_of
 from server.storage.tables import api_tokens, stores
 from server.tokens import token_digest
 
-OPEN_PATHS = frozenset({"/healthz", "/readyz"})
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    token_id: int
-    name: str
-    role: str
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi.json",
+                        "/api/v1/docs"})
 
 
 PRINCIPAL = web.RequestKey("principal", Principal)
@@ -27,7 +21,8 @@ PRINCIPAL = web.RequestKey("principal", Principal)
 
 @web.middleware
 async def api_auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Head-office API routes need a valid, unrevoked API token; sync routes check their own."""
+    """Head-office API routes need a valid, unrevoked API token whose role grants the route's
+    permission; sync routes check their own (store) tokens."""
     if request.path in OPEN_PATHS or request.path.startswith("/sync/"):
         return await handler(request)
     token = bearer_token(request)
@@ -39,7 +34,16 @@ async def api_auth_middleware(request: web.Request, handler: Handler) -> web.Str
             api_tokens.c.token_hash == token_digest(token)))).first()
     if row is None or row.revoked_at is not None:
         raise Problem(401, "API token not recognised or revoked")
-    request[PRINCIPAL] = Principal(token_id=row.id, name=row.name, role=row.role)
+    principal = Principal(token_id=row.id, name=row.name, role=row.role)
+    request[PRINCIPAL] = principal
+    if request.match_info.http_exception is None:  # an unknown path is a 404, not a 403
+        permission = permission_of(request.match_info.handler)
+        if permission is None:
+            raise Problem(403, "this route declares no permission, so no role may use it")
+        if not allowed(principal.role, permission):
+            raise Problem(403, f"the {principal.role} role may not {request.method} "
+                               f"{request.path} (it needs {permission.value}, held by "
+                               f"{', '.join(holders(permission))})")
     return await handler(request)
 
 

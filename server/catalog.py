@@ -10,11 +10,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import audit
 from server.errors import UnknownStore
+from server.principal import OPERATOR, Principal
 from server.storage import Storage
-from server.storage.tables import catalog_prices, catalog_products, changes, stores
+from server.storage.tables import (
+    catalog_prices,
+    catalog_products,
+    changes,
+    employees,
+    stores,
+    tax_rates,
+)
 from sync import Change
-from sync.pins import hash_pin
+from sync.pins import hash_pin, pin_matches
 
 ALL_STORES = "*"
 
@@ -27,26 +36,42 @@ async def publish(conn: AsyncConnection, scope: str, kind: str, key: str,
     return int(cursor)
 
 
+def product_doc(row: Any) -> dict[str, Any]:
+    """A product row as the audit log and the API's internals see it (money in minor units)."""
+    return {"sku": row.sku, "name": row.name, "price": int(row.price_minor),
+            "tax_rate": row.tax_rate, "barcodes": list(row.barcodes), "active": row.active}
+
+
+def employee_doc(row: Any) -> dict[str, Any]:
+    """An employee without the PIN digest."""
+    return {"employee_id": row.employee_id, "name": row.name, "role": row.role,
+            "active": row.active}
+
+
 async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int,
                          tax_rate: str, barcodes: list[str], active: bool,
-                         tax_code: str | None = None) -> int:
+                         tax_code: str | None = None, *, actor: Principal = OPERATOR) -> int:
     values = {"name": name, "price_minor": price_minor, "tax_rate": tax_rate,
               "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC)}
     async with storage.write() as conn:
-        exists = (await conn.execute(sa.select(catalog_products.c.sku).where(
+        old = (await conn.execute(sa.select(catalog_products).where(
             catalog_products.c.sku == sku))).first()
-        if exists:
+        if old is not None:
             await conn.execute(catalog_products.update().where(catalog_products.c.sku == sku)
                                .values(**values))
         else:
             await conn.execute(catalog_products.insert().values(sku=sku, **values))
+        after = {"sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
+                 "barcodes": barcodes, "active": active}
+        await audit.record(conn, actor, "product.put", f"product:{sku}",
+                           None if old is None else product_doc(old), after)
         return await publish(conn, ALL_STORES, "product", sku, {
             "sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
             "tax_code": tax_code, "barcodes": barcodes, "active": active})
 
 
 async def schedule_price(storage: Storage, sku: str, price_minor: int, effective_at: datetime,
-                         store_id: str | None) -> int:
+                         store_id: str | None, *, actor: Principal = OPERATOR) -> int:
     """A price from ``effective_at`` on, for every store or (an override) for one."""
     at = effective_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     async with storage.write() as conn:
@@ -58,23 +83,54 @@ async def schedule_price(storage: Storage, sku: str, price_minor: int, effective
             raise UnknownStore(store_id)
         await conn.execute(catalog_prices.insert().values(
             sku=sku, store_id=store_id, effective_at=at, price_minor=price_minor))
+        await audit.record(conn, actor, "price.schedule", f"product:{sku}", None,
+                           {"sku": sku, "store_id": store_id, "effective_at": at,
+                            "price": price_minor})
         return await publish(conn, store_id or ALL_STORES, "price", sku,
                              {"sku": sku, "effective_at": at, "price": price_minor})
 
 
-async def upsert_tax_rate(storage: Storage, code: str, rate: str, name: str) -> int:
+async def upsert_tax_rate(storage: Storage, code: str, rate: str, name: str, *,
+                          actor: Principal = OPERATOR) -> int:
     """A tax rate by code; products that name the code are taxed at it in every store."""
+    now = datetime.now(UTC)
     async with storage.write() as conn:
+        old = (await conn.execute(sa.select(tax_rates).where(tax_rates.c.code == code))).first()
+        if old is None:
+            await conn.execute(tax_rates.insert().values(code=code, rate=rate, name=name,
+                                                         updated_at=now))
+        else:
+            await conn.execute(tax_rates.update().where(tax_rates.c.code == code)
+                               .values(rate=rate, name=name, updated_at=now))
+        await audit.record(conn, actor, "tax_rate.put", f"tax_rate:{code}",
+                           None if old is None else {"code": code, "rate": old.rate,
+                                                     "name": old.name},
+                           {"code": code, "rate": rate, "name": name})
         return await publish(conn, ALL_STORES, "tax_rate", code,
                              {"code": code, "rate": rate, "name": name})
 
 
 async def upsert_employee(storage: Storage, employee_id: str, name: str, role: str, pin: str,
-                          active: bool) -> int:
-    """Employees reach the stores with their PIN as a digest only."""
+                          active: bool, *, actor: Principal = OPERATOR) -> int:
+    """Employees reach the stores with their PIN as a digest only; the audit log says whether
+    the PIN changed, never what it is."""
+    pin_hash, now = hash_pin(pin), datetime.now(UTC)
+    values = {"name": name, "role": role, "pin_hash": pin_hash, "active": active,
+              "updated_at": now}
     async with storage.write() as conn:
+        old = (await conn.execute(sa.select(employees).where(
+            employees.c.employee_id == employee_id))).first()
+        if old is None:
+            await conn.execute(employees.insert().values(employee_id=employee_id, **values))
+        else:
+            await conn.execute(employees.update().where(employees.c.employee_id == employee_id)
+                               .values(**values))
+        after = {"employee_id": employee_id, "name": name, "role": role, "active": active,
+                 "pin_changed": old is None or not pin_matches(pin, old.pin_hash)}
+        await audit.record(conn, actor, "employee.put", f"employee:{employee_id}",
+                           None if old is None else employee_doc(old), after)
         return await publish(conn, ALL_STORES, "employee", employee_id, {
-            "employee_id": employee_id, "name": name, "role": role, "pin_hash": hash_pin(pin),
+            "employee_id": employee_id, "name": name, "role": role, "pin_hash": pin_hash,
             "active": active})
 
 

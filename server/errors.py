@@ -43,3 +43,14 @@ class DatabaseNotMigrated(ServerError):
 class UnknownStore(ServerError, LookupError):
     def __init__(self, store_id: str) -> None:
         super().__init__(f"no store {store_id!r} is enrolled")
+
+
+class UnknownApiToken(ServerError, LookupError):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"no API token {token_id}")
+
+
+class LastAdminToken(ServerError):
+    def __init__(self, token_id: int) -> None:
+        super().__init__(f"API token {token_id} is the last working admin token; issue another "
+                         "admin token before revoking it")

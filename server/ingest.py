@@ -23,7 +23,9 @@ from sync import PushAck, PushBatch, StoreEvent, first_broken_link
 log = logging.getLogger(__name__)
 
 
-async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime) -> PushAck:
+async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
+                     clock_skew_s: int | None = None) -> PushAck:
+    """Apply ``batch``; ``clock_skew_s`` is how far the store's clock is ahead of ours."""
     store_id = batch.store_id
     async with storage.write() as conn:
         row = (await conn.execute(
@@ -42,8 +44,11 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime) 
                 raise ChainBroken(store_id, broken)
             await _record(conn, new, received_at)
             high_water, last_hash = new[-1].seq, new[-1].hash
-        await conn.execute(stores.update().where(stores.c.store_id == store_id).values(
-            high_water=high_water, last_hash=last_hash, last_seen_at=received_at))
+        seen = {"high_water": high_water, "last_hash": last_hash, "last_seen_at": received_at,
+                "head_seq": max(high_water, batch.head_seq or 0)}
+        if clock_skew_s is not None:
+            seen["clock_skew_s"] = clock_skew_s
+        await conn.execute(stores.update().where(stores.c.store_id == store_id).values(**seen))
     return PushAck(high_water=high_water, last_hash=last_hash, applied=len(new))
 
 

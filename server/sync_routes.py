@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import msgpack
 from aiohttp import web
@@ -47,7 +48,8 @@ async def push(request: web.Request) -> web.Response:
         raise Problem(403, f"this token belongs to store {store_id}; it cannot push events of "
                            f"store {batch.store_id}")
     try:
-        ack = await apply_push(request.app[keys.STORAGE], batch, datetime.now(UTC))
+        now = datetime.now(UTC)
+        ack = await apply_push(request.app[keys.STORAGE], batch, now, _skew_s(request, now))
     except SeqGap as exc:
         raise Problem(409, str(exc), expected_seq=exc.expected) from exc
     except (ChainBroken, HistoryDiverged) as exc:
@@ -101,3 +103,18 @@ async def digest_report(request: web.Request) -> web.Response:
                            "(bool) and differences (list of strings)") from None
     await record_digest_report(request.app[keys.STORAGE], store_id, through, matches, found)
     return web.json_response({"recorded": True})
+
+
+def _skew_s(request: web.Request, now: datetime) -> int | None:
+    """Seconds the store's clock (its ``Date`` header) runs ahead of ours; None without one."""
+    text = request.headers.get("Date")
+    if not text:
+        return None
+    try:
+        sent = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if sent.tzinfo is None:
+        return None
+    # Date has whole seconds, truncated: half a second corrects the bias.
+    return round((sent - now).total_seconds() + 0.5)

@@ -14,7 +14,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from functools import partial
 
 import aiohttp
@@ -89,7 +89,9 @@ def _prepare(db: Database, *, settings: AgentSettings, after_seq: int) -> _Prepa
                           settings.sync.batch_max_bytes)
     if not events:
         return None
-    body = encode_push(PushBatch(store_id=settings.store.id, events=tuple(events)))
+    head_seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+    body = encode_push(PushBatch(store_id=settings.store.id, events=tuple(events),
+                                 head_seq=head_seq))
     compressed = bool(settings.sync.compress_min_bytes) and \
         len(body) >= settings.sync.compress_min_bytes
     if compressed:
@@ -128,8 +130,10 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
                                              at=utc_text(clock.now())))
                 return SyncResult(pushed=pushed, batches=batches, high_water=high_water)
             upcoming = prepare(batch.last_seq)  # assume success; redone if not
-            send_headers = {**headers, "Content-Encoding": "gzip"} if batch.compressed \
-                else headers
+            # Date (RFC 9110) lets head office see this store's clock skew.
+            send_headers = {**headers, "Date": format_datetime(clock.now(), usegmt=True)}
+            if batch.compressed:
+                send_headers["Content-Encoding"] = "gzip"
             status, answer, server_date = await _post(session, url, batch.body, send_headers,
                                                       ssl_context)
             if status == 200:

@@ -40,6 +40,7 @@ class PushBatch:
     store_id: str
     events: tuple[StoreEvent, ...]
     version: int = PROTOCOL_VERSION
+    head_seq: int | None = None  # the store's newest seq when sent (optional: backlog report)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,8 @@ def encode_push(batch: PushBatch) -> bytes:
             for e in batch.events
         ],
     }
+    if batch.head_seq is not None:
+        message["head_seq"] = batch.head_seq
     packed: bytes = msgpack.packb(message, use_bin_type=True)
     return packed
 
@@ -85,7 +88,13 @@ def decode_push(data: bytes, *, max_events: int) -> PushBatch:
             raise DecodeError(f"events[{index}].seq",
                               f"seq {current.seq} follows {previous.seq}; a batch must be "
                               "consecutive")
-    return PushBatch(store_id=store_id, events=events, version=version)
+    head_seq = message.get("head_seq")
+    if head_seq is not None and (not _is_int(head_seq) or head_seq < 0):
+        raise DecodeError("head_seq", "must be a non-negative integer when present")
+    if head_seq is not None and events and head_seq < events[-1].seq:
+        raise DecodeError("head_seq", f"{head_seq} is below the batch's last seq "
+                                      f"{events[-1].seq}")
+    return PushBatch(store_id=store_id, events=events, version=version, head_seq=head_seq)
 
 
 def encode_push_ack(ack: PushAck) -> bytes:

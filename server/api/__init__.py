@@ -1,8 +1,13 @@
 """The head-office web API (JSON under /api/v1)."""
 
+from server.api.audit import routes as audit_routes
 from server.api.catalog import routes as catalog_routes
 from server.api.reconciliation import routes as reconciliation_routes
 from server.api.sales import routes as sales_routes
 from server.api.stores import routes as stores_routes
+from server.api.tokens import routes as tokens_routes
 
-__all__ = ["catalog_routes", "reconciliation_routes", "sales_routes", "stores_routes"]
+ROUTE_TABLES = (stores_routes, sales_routes, catalog_routes, reconciliation_routes,
+                tokens_routes, audit_routes)
+
+__all__ = ["ROUTE_TABLES"]

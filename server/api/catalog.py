@@ -1,31 +1,35 @@
-"""Head-office API: products, scheduled prices and employees — each change flows down to the
-stores through the change outbox."""
+"""Head-office API: products, scheduled prices, tax rates and employees — read them, and change
+them (each change is audited and flows down to the stores through the change outbox)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import keys
+from server.api.params import iso_utc, limit_param
 from server.auth import PRINCIPAL
-from server.catalog import schedule_price, upsert_employee, upsert_product, upsert_tax_rate
+from server.catalog import (
+    employee_doc,
+    schedule_price,
+    upsert_employee,
+    upsert_product,
+    upsert_tax_rate,
+)
 from server.errors import UnknownStore
+from server.roles import Permission, requires
+from server.storage.tables import catalog_prices, catalog_products, employees, tax_rates
 from sync.errors import InvalidAmount
-from sync.money import exponent_of, parse_amount
+from sync.money import exponent_of, format_minor, parse_amount
 
 routes = web.RouteTableDef()
-WRITERS = frozenset({"admin", "manager"})
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def _require_writer(request: web.Request) -> None:
-    role = request[PRINCIPAL].role
-    if role not in WRITERS:
-        raise Problem(403, f"the {role} role may not change the catalog (admin or manager may)")
 
 
 def _money(request: web.Request, value: object, field: str) -> int:
@@ -46,8 +50,8 @@ def _code(value: str, field: str) -> str:
 
 
 @routes.put("/api/v1/products/{sku}")
+@requires(Permission.CATALOG_WRITE)
 async def put_product(request: web.Request) -> web.Response:
-    _require_writer(request)
     sku = _code(request.match_info["sku"], "sku")
     body = await read_json_object(request)
     name = body.get("name")
@@ -73,13 +77,13 @@ async def put_product(request: web.Request) -> web.Response:
                       field="tax_code")
     cursor = await upsert_product(request.app[keys.STORAGE], sku, name.strip(),
                                   _money(request, body.get("price"), "price"), str(rate),
-                                  barcodes, active, tax_code)
+                                  barcodes, active, tax_code, actor=request[PRINCIPAL])
     return web.json_response({"sku": sku, "change_cursor": cursor})
 
 
 @routes.post("/api/v1/products/{sku}/prices")
+@requires(Permission.CATALOG_WRITE)
 async def post_price(request: web.Request) -> web.Response:
-    _require_writer(request)
     sku = request.match_info["sku"]
     body = await read_json_object(request)
     try:
@@ -95,7 +99,7 @@ async def post_price(request: web.Request) -> web.Response:
     try:
         cursor = await schedule_price(request.app[keys.STORAGE], sku,
                                       _money(request, body.get("price"), "price"), effective_at,
-                                      store_id)
+                                      store_id, actor=request[PRINCIPAL])
     except UnknownStore as exc:
         raise Problem(422, str(exc), field="store_id") from exc
     except LookupError as exc:
@@ -104,10 +108,10 @@ async def post_price(request: web.Request) -> web.Response:
 
 
 @routes.put("/api/v1/tax-rates/{code}")
+@requires(Permission.CATALOG_WRITE)
 async def put_tax_rate(request: web.Request) -> web.Response:
     """A tax rate by code: products that name the code (``tax_code``) are taxed at it, in
     every store, from the moment the store pulls the change."""
-    _require_writer(request)
     code = _code(request.match_info["code"], "code")
     body = await read_json_object(request)
     rate, name = body.get("rate"), body.get("name")
@@ -120,13 +124,14 @@ async def put_tax_rate(request: web.Request) -> web.Response:
                       field="rate")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         raise Problem(422, "name: required, 1-200 characters", field="name")
-    cursor = await upsert_tax_rate(request.app[keys.STORAGE], code, str(value), name.strip())
+    cursor = await upsert_tax_rate(request.app[keys.STORAGE], code, str(value), name.strip(),
+                                   actor=request[PRINCIPAL])
     return web.json_response({"code": code, "change_cursor": cursor})
 
 
 @routes.put("/api/v1/employees/{employee_id}")
+@requires(Permission.EMPLOYEES_WRITE)
 async def put_employee(request: web.Request) -> web.Response:
-    _require_writer(request)
     employee_id = _code(request.match_info["employee_id"], "employee_id")
     body = await read_json_object(request)
     name, role, pin = body.get("name"), body.get("role"), body.get("pin")
@@ -141,5 +146,93 @@ async def put_employee(request: web.Request) -> web.Response:
     if not isinstance(active, bool):
         raise Problem(422, "active: true or false", field="active")
     cursor = await upsert_employee(request.app[keys.STORAGE], employee_id, name.strip(), role,
-                                   pin, active)
+                                   pin, active, actor=request[PRINCIPAL])
     return web.json_response({"employee_id": employee_id, "change_cursor": cursor})
+
+
+def _product_json(request: web.Request, row: Any) -> dict[str, Any]:
+    exponent = exponent_of(request.app[keys.SETTINGS].chain.currency)
+    return {"sku": row.sku, "name": row.name, "price": format_minor(row.price_minor, exponent),
+            "tax_rate": row.tax_rate, "barcodes": list(row.barcodes), "active": row.active,
+            "updated_at": iso_utc(row.updated_at)}
+
+
+@routes.get("/api/v1/products")
+@requires(Permission.CATALOG_READ)
+async def list_products(request: web.Request) -> web.Response:
+    """Products by SKU; ``q`` matches a name part or a barcode, ``active`` filters."""
+    limit = limit_param(request)
+    after = request.query.get("after", "")
+    query = sa.select(catalog_products).where(catalog_products.c.sku > after) \
+        .order_by(catalog_products.c.sku).limit(limit + 1)
+    if q := request.query.get("q"):
+        query = query.where(sa.or_(catalog_products.c.name.ilike(f"%{q}%"),
+                                   catalog_products.c.sku == q))
+    active = request.query.get("active")
+    if active is not None:
+        if active not in ("true", "false"):
+            raise Problem(400, "active must be true or false", field="active")
+        query = query.where(catalog_products.c.active.is_(active == "true"))
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(query)).all()
+    page = rows[:limit]
+    return web.json_response({"items": [_product_json(request, r) for r in page],
+                              "next_after": page[-1].sku if len(rows) > limit else None})
+
+
+@routes.get("/api/v1/products/{sku}")
+@requires(Permission.CATALOG_READ)
+async def get_product(request: web.Request) -> web.Response:
+    """A product with every scheduled price (for all stores and per-store overrides)."""
+    sku = request.match_info["sku"]
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(catalog_products).where(
+            catalog_products.c.sku == sku))).first()
+        if row is None:
+            raise Problem(404, f"no product {sku!r} in the catalog")
+        prices = (await conn.execute(sa.select(catalog_prices).where(
+            catalog_prices.c.sku == sku).order_by(catalog_prices.c.effective_at,
+                                                  catalog_prices.c.id))).all()
+    exponent = exponent_of(request.app[keys.SETTINGS].chain.currency)
+    body = _product_json(request, row)
+    body["scheduled_prices"] = [
+        {"store_id": p.store_id, "effective_at": p.effective_at,
+         "price": format_minor(p.price_minor, exponent)} for p in prices]
+    return web.json_response(body)
+
+
+@routes.get("/api/v1/tax-rates")
+@requires(Permission.CATALOG_READ)
+async def list_tax_rates(request: web.Request) -> web.Response:
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(sa.select(tax_rates).order_by(tax_rates.c.code))).all()
+    return web.json_response({"items": [
+        {"code": r.code, "rate": r.rate, "name": r.name, "updated_at": iso_utc(r.updated_at)}
+        for r in rows]})
+
+
+@routes.get("/api/v1/employees")
+@requires(Permission.EMPLOYEES_READ)
+async def list_employees(request: web.Request) -> web.Response:
+    """Employees by id (never their PIN or its digest)."""
+    limit = limit_param(request)
+    after = request.query.get("after", "")
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = (await conn.execute(sa.select(employees).where(employees.c.employee_id > after)
+                                   .order_by(employees.c.employee_id).limit(limit + 1))).all()
+    page = rows[:limit]
+    return web.json_response({
+        "items": [{**employee_doc(r), "updated_at": iso_utc(r.updated_at)} for r in page],
+        "next_after": page[-1].employee_id if len(rows) > limit else None})
+
+
+@routes.get("/api/v1/employees/{employee_id}")
+@requires(Permission.EMPLOYEES_READ)
+async def get_employee(request: web.Request) -> web.Response:
+    employee_id = request.match_info["employee_id"]
+    async with request.app[keys.STORAGE].read() as conn:
+        row = (await conn.execute(sa.select(employees).where(
+            employees.c.employee_id == employee_id))).first()
+    if row is None:
+        raise Problem(404, f"no employee {employee_id!r}")
+    return web.json_response({**employee_doc(row), "updated_at": iso_utc(row.updated_at)})

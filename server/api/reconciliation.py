@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
-from server import keys
+from server import audit, keys
 from server.api.params import cursor_param, encode_cursor, iso_utc, limit_param
 from server.auth import PRINCIPAL
+from server.roles import Permission, requires
 from server.storage.tables import reconciliation_items as items
 
 routes = web.RouteTableDef()
-RESOLVERS = frozenset({"admin", "manager", "accountant"})
 
 
 def _json(row: Any) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def _json(row: Any) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/reconciliation-items")
+@requires(Permission.RECONCILIATION_READ)
 async def list_items(request: web.Request) -> web.Response:
     limit, after = limit_param(request), cursor_param(request)
     query = sa.select(items).where(items.c.id > after).order_by(items.c.id).limit(limit + 1)
@@ -45,6 +46,7 @@ async def list_items(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/reconciliation-items/{item_id:\\d+}")
+@requires(Permission.RECONCILIATION_READ)
 async def get_item(request: web.Request) -> web.Response:
     item_id = int(request.match_info["item_id"])
     async with request.app[keys.STORAGE].read() as conn:
@@ -55,10 +57,9 @@ async def get_item(request: web.Request) -> web.Response:
 
 
 @routes.post("/api/v1/reconciliation-items/{item_id:\\d+}/resolve")
+@requires(Permission.RECONCILIATION_RESOLVE)
 async def resolve_item(request: web.Request) -> web.Response:
     principal = request[PRINCIPAL]
-    if principal.role not in RESOLVERS:
-        raise Problem(403, f"the {principal.role} role may not resolve reconciliation items")
     item_id = int(request.match_info["item_id"])
     body = await read_json_object(request)
     resolution = body.get("resolution")
@@ -76,5 +77,9 @@ async def resolve_item(request: web.Request) -> web.Response:
         await conn.execute(items.update().where(items.c.id == item_id).values(
             status="resolved", resolved_by=principal.name, resolved_at=datetime.now(UTC),
             resolution=resolution.strip()))
+        before = row
         row = (await conn.execute(sa.select(items).where(items.c.id == item_id))).one()
+        await audit.record(conn, principal, "reconciliation_item.resolve",
+                           f"reconciliation_item:{item_id}", {"status": before.status},
+                           {"status": row.status, "resolution": row.resolution})
     return web.json_response(_json(row))

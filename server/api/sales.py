@@ -10,6 +10,7 @@ from aiohttp import web
 from backoffice.problems import Problem
 from server import keys
 from server.api.params import cursor_param, date_param, encode_cursor, limit_param
+from server.roles import Permission, requires
 from server.storage.tables import sale_lines, sale_tenders, sales
 from sync.money import exponent_of, format_minor
 
@@ -31,6 +32,7 @@ def _sale_json(request: web.Request, row: Any) -> dict[str, Any]:
 
 
 @routes.get("/api/v1/sales")
+@requires(Permission.SALES_READ)
 async def list_sales(request: web.Request) -> web.Response:
     limit = limit_param(request)
     after = cursor_param(request)
@@ -49,6 +51,7 @@ async def list_sales(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/sales/{sale_id}")
+@requires(Permission.SALES_READ)
 async def get_sale(request: web.Request) -> web.Response:
     sale_id = request.match_info["sale_id"]
     async with request.app[keys.STORAGE].read() as conn:
@@ -71,6 +74,7 @@ async def get_sale(request: web.Request) -> web.Response:
 
 
 @routes.get("/api/v1/reports/sales-by-store")
+@requires(Permission.SALES_READ)
 async def sales_by_store(request: web.Request) -> web.Response:
     """Sales count, tax and totals per store and business date, optionally within dates."""
     query = (sa.select(sales.c.store_id, sales.c.business_date,

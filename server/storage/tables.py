@@ -29,6 +29,9 @@ stores = sa.Table(
     sa.Column("last_hash", sa.String(64), nullable=False),
     sa.Column("last_seen_at", sa.DateTime(timezone=True)),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # What the store last told about itself: its newest seq and its clock's offset from ours.
+    sa.Column("head_seq", sa.BigInteger),
+    sa.Column("clock_skew_s", sa.Integer),
 )
 
 api_tokens = sa.Table(
@@ -156,4 +159,41 @@ store_digests = sa.Table(
     sa.Column("through_seq", sa.BigInteger, nullable=False),
     sa.Column("matches", sa.Boolean, nullable=False),
     sa.Column("differences", JsonDoc, nullable=False),
+)
+
+# Head-office master data that the change outbox publishes: kept as current rows so that the
+# API can list them and the audit log can show what a change replaced.
+tax_rates = sa.Table(
+    "tax_rates", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("rate", sa.String(16), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+employees = sa.Table(
+    "employees", metadata,
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("pin_hash", sa.String(200), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every head-office change: who (token name and role), what (action and target), when, and the
+# state before and after (secrets such as PINs and tokens never appear, only that they changed).
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("actor_role", sa.String(32), nullable=False),
+    sa.Column("actor_token_id", sa.Integer),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False),
+    sa.Column("before", JsonDoc),
+    sa.Column("after", JsonDoc),
+    sa.Index("ix_audit_log_target", "target", "id"),
 )

@@ -97,6 +97,11 @@ async def test_everything_is_pushed_in_small_batches(link: Link) -> None:
         (done, total)))
     assert (result.pushed, result.batches, result.high_water) == (8, 3, 8)
     assert seen == [(3, 8), (6, 8), (8, 8)]
+    # Every batch told head office how far the store is and what its clock says.
+    resp = await link.server.get("/api/v1/stores/S001", headers=link.office.admin)
+    sync_status = (await resp.json())["sync"]
+    assert (sync_status["store_head_seq"], sync_status["events_behind"]) == (8, 0)
+    assert abs(sync_status["clock_skew_seconds"]) <= 2
     assert (state.acked_seq, state.pending, state.last_error) == (8, 0, None)
     assert state.last_success_at is not None
     assert [(state.acked_hash,)] == ledger_query(settings.ledger.path,

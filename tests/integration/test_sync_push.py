@@ -396,3 +396,37 @@ def test_the_chain_helper_matches_the_contract() -> None:
     assert second.hash == chain_hash(events[0].hash, canonical_event_bytes(
         "S001", 2, second.event_id, second.kind, second.recorded_at, second.business_date,
         second.payload))
+
+
+async def test_store_status_shows_backlog_and_clock_skew(server_settings: Any,
+                                                         aiohttp_client: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+    from email.utils import format_datetime
+
+    from sync import PushBatch, encode_push
+
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_app(server_settings))
+    events = chained("S001", sales_facts(5))
+    # The store holds 5 events and sends 3; its clock runs 2 minutes fast.
+    fast_clock = format_datetime(datetime.now(UTC) + timedelta(seconds=120), usegmt=True)
+    resp = await push(server, encode_push(PushBatch("S001", tuple(events[:3]), head_seq=5)),
+                      {**office.store(), "Date": fast_clock})
+    assert resp.status == 200, await resp.text()
+    status = (await (await server.get("/api/v1/stores/S001", headers=office.admin)).json())[
+        "sync"]
+    assert (status["high_water_seq"], status["store_head_seq"], status["events_behind"]) == \
+        (3, 5, 2)
+    assert 118 <= status["clock_skew_seconds"] <= 122
+    # A head_seq below the batch's own events is a contract error; nothing is applied.
+    resp = await push(server, encode_push(PushBatch("S001", tuple(events[3:]), head_seq=4)),
+                      office.store())
+    await assert_problem(resp, 400, "head_seq")
+    assert await high_water(server, office) == 3
+    # An agent that sends no Date and no head_seq keeps the last known skew.
+    resp = await push(server, batch("S001", events[3:]), office.store())
+    assert resp.status == 200
+    status = (await (await server.get("/api/v1/stores/S001", headers=office.admin)).json())[
+        "sync"]
+    assert (status["high_water_seq"], status["events_behind"]) == (5, 0)
+    assert 118 <= status["clock_skew_seconds"] <= 122
