@@ -39,7 +39,8 @@ async def publish(conn: AsyncConnection, scope: str, kind: str, key: str,
 def product_doc(row: Any) -> dict[str, Any]:
     """A product row as the audit log and the API's internals see it (money in minor units)."""
     return {"sku": row.sku, "name": row.name, "price": int(row.price_minor),
-            "tax_rate": row.tax_rate, "barcodes": list(row.barcodes), "active": row.active}
+            "tax_rate": row.tax_rate, "barcodes": list(row.barcodes), "active": row.active,
+            "cost": row.cost_minor, "reorder_level_milli": row.reorder_level_milli}
 
 
 def employee_doc(row: Any) -> dict[str, Any]:
@@ -50,9 +51,14 @@ def employee_doc(row: Any) -> dict[str, Any]:
 
 async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int,
                          tax_rate: str, barcodes: list[str], active: bool,
-                         tax_code: str | None = None, *, actor: Principal = OPERATOR) -> int:
+                         tax_code: str | None = None, *, actor: Principal = OPERATOR,
+                         cost_minor: int | None = None,
+                         reorder_level_milli: int | None = None) -> int:
+    """Create or replace a product (cost and reorder level are head office's own: they are
+    not sent to the stores)."""
     values = {"name": name, "price_minor": price_minor, "tax_rate": tax_rate,
-              "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC)}
+              "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC),
+              "cost_minor": cost_minor, "reorder_level_milli": reorder_level_milli}
     async with storage.write() as conn:
         old = (await conn.execute(sa.select(catalog_products).where(
             catalog_products.c.sku == sku))).first()
@@ -62,7 +68,8 @@ async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int
         else:
             await conn.execute(catalog_products.insert().values(sku=sku, **values))
         after = {"sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
-                 "barcodes": barcodes, "active": active}
+                 "barcodes": barcodes, "active": active, "cost": cost_minor,
+                 "reorder_level_milli": reorder_level_milli}
         await audit.record(conn, actor, "product.put", f"product:{sku}",
                            None if old is None else product_doc(old), after)
         return await publish(conn, ALL_STORES, "product", sku, {

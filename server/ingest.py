@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
+from server.projection import project
 from server.reconciliation import check_sales
 from server.storage import Storage
-from server.storage.tables import sale_lines, sale_tenders, sales, store_events, stores
+from server.storage.tables import store_events, stores
 from sync import PushAck, PushBatch, StoreEvent, first_broken_link
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
     store_id = batch.store_id
     async with storage.write() as conn:
         row = (await conn.execute(
-            sa.select(stores.c.high_water, stores.c.last_hash)
+            sa.select(stores.c.high_water, stores.c.last_hash, stores.c.timezone)
             .where(stores.c.store_id == store_id).with_for_update())).one()
         high_water, last_hash = int(row.high_water), str(row.last_hash)
         old = [e for e in batch.events if e.seq <= high_water]
@@ -42,7 +43,7 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
             broken = first_broken_link(last_hash, new, payloads_are_canonical=True)
             if broken is not None:
                 raise ChainBroken(store_id, broken)
-            await _record(conn, new, received_at)
+            await _record(conn, new, received_at, ZoneInfo(row.timezone))
             high_water, last_hash = new[-1].seq, new[-1].hash
         seen = {"high_water": high_water, "last_hash": last_hash, "last_seen_at": received_at,
                 "head_seq": max(high_water, batch.head_seq or 0)}
@@ -64,57 +65,29 @@ async def _check_already_held(conn: AsyncConnection, store_id: str,
             raise HistoryDiverged(store_id, event.seq)
 
 
-async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: datetime) -> None:
+async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: datetime,
+                  zone: ZoneInfo) -> None:
     await conn.execute(store_events.insert(), [
         {"store_id": e.store_id, "seq": e.seq, "event_id": e.event_id, "kind": e.kind,
          "recorded_at": e.recorded_at, "business_date": date.fromisoformat(e.business_date),
          "payload": e.payload, "hash": e.hash, "received_at": received_at}
         for e in events])
     sale_events = [e for e in events if e.kind == "sale.completed"]
-    if not sale_events:
-        return
-    await check_sales(conn, sale_events)
+    if sale_events:
+        await check_sales(conn, sale_events)
     try:
         async with conn.begin_nested():
-            await _project_sales(conn, sale_events)
-    except (KeyError, TypeError, ValueError, sa.exc.DBAPIError):
-        # One odd sale must not cost the others their projection, nor block the queue:
+            await project(conn, events, zone)
+    except _UNPROJECTABLE:
+        # One odd event must not cost the others their projection, nor block the queue:
         # project them one by one and keep (and log) the ones head office cannot project.
-        for event in sale_events:
+        for event in events:
             try:
                 async with conn.begin_nested():
-                    await _project_sales(conn, [event])
-            except (KeyError, TypeError, ValueError, sa.exc.DBAPIError) as exc:
-                log.warning("store %s seq %s: sale not projected (%r); raw event kept",
-                            event.store_id, event.seq, exc)
+                    await project(conn, [event], zone)
+            except _UNPROJECTABLE as exc:
+                log.warning("store %s seq %s: %s not projected (%r); raw event kept",
+                            event.store_id, event.seq, event.kind, exc)
 
 
-async def _project_sales(conn: AsyncConnection, events: list[StoreEvent]) -> None:
-    """Sales with their lines and tenders: three bulk inserts for a whole batch."""
-    await conn.execute(sales.insert(), [{
-        "sale_id": e.payload["sale_id"], "store_id": e.store_id, "seq": e.seq,
-        "terminal_id": e.payload["terminal_id"], "receipt_no": e.payload["receipt_no"],
-        "business_date": date.fromisoformat(e.business_date), "recorded_at": e.recorded_at,
-        "cashier": e.payload["cashier"], "currency": e.payload["currency"],
-        "subtotal_minor": e.payload["subtotal"], "tax_minor": e.payload["tax"],
-        "total_minor": e.payload["total"], "change_due_minor": e.payload["change_due"],
-        "line_count": len(e.payload["lines"])} for e in events])
-    wanted = [e.payload["sale_id"] for e in events]
-    row_ids: dict[str, int] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        result = await conn.execute(sa.select(sales.c.sale_id, sales.c.id).where(
-            sales.c.sale_id.in_(chunk)))
-        row_ids.update({row.sale_id: row.id for row in result})
-    lines = [{"sale_row": row_ids[e.payload["sale_id"]], "line_no": n, "sku": ln["sku"],
-              "name": ln["name"], "quantity_milli": int(Decimal(ln["quantity"]) * 1000),
-              "unit_price_minor": ln["unit_price"], "amount_minor": ln["amount"],
-              "tax_rate": ln["tax_rate"]}
-             for e in events for n, ln in enumerate(e.payload["lines"], start=1)]
-    tenders = [{"sale_row": row_ids[e.payload["sale_id"]], "tender_no": n, "type": t["type"],
-                "amount_minor": t["amount"], "reference": t.get("reference", "")}
-               for e in events for n, t in enumerate(e.payload["tenders"], start=1)]
-    if lines:
-        await conn.execute(sale_lines.insert(), lines)
-    if tenders:
-        await conn.execute(sale_tenders.insert(), tenders)
+_UNPROJECTABLE = (KeyError, TypeError, ValueError, ArithmeticError, sa.exc.DBAPIError)

@@ -22,6 +22,7 @@ from store_agent.errors import CatalogImportError, InvalidSale, UnknownProduct
 from store_agent.ledger import write_transaction
 from sync.errors import InvalidAmount
 from sync.money import format_minor, parse_amount
+from sync.quantities import format_milli
 
 CSV_COLUMNS = ("sku", "name", "price", "tax_rate", "barcodes")
 
@@ -84,12 +85,6 @@ def search(db: Database, query: str, limit: int) -> list[str]:
     rows = db.execute(f"SELECT sku FROM products WHERE {where} ORDER BY name LIMIT ?",
                       [*params, limit]).fetchall()
     return [r[0] for r in rows]
-
-
-def format_milli(value: int) -> str:
-    sign = "-" if value < 0 else ""
-    whole, frac = divmod(abs(value), 1000)
-    return f"{sign}{whole}" if frac == 0 else f"{sign}{whole}.{frac:03d}".rstrip("0")
 
 
 def _escape_like(word: str) -> str:

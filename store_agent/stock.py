@@ -12,12 +12,13 @@ from sqlite_utils import Database
 
 from store_agent import requests as rq
 from store_agent.actions import Moment, perform
-from store_agent.catalog import find_by_sku, format_milli
+from store_agent.catalog import find_by_sku
 from store_agent.context import Outcome, StoreContext
 from store_agent.employees import identify
 from store_agent.errors import InvalidSale
 from store_agent.ledger.projector import milli
 from sync.events import StoreEvent
+from sync.quantities import format_milli
 
 ADJUSTMENT_REASONS = frozenset({"damaged", "theft", "found", "expired", "correction",
                                 "sample", "other"})

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import keys
-from server.api.params import iso_utc, limit_param
+from server.api.params import iso_utc, limit_param, money_field
 from server.auth import PRINCIPAL
 from server.catalog import (
     employee_doc,
@@ -25,22 +25,12 @@ from server.catalog import (
 from server.errors import UnknownStore
 from server.roles import Permission, requires
 from server.storage.tables import catalog_prices, catalog_products, employees, tax_rates
-from sync.errors import InvalidAmount
-from sync.money import exponent_of, format_minor, parse_amount
+from sync.money import exponent_of, format_minor
+from sync.quantities import format_milli, to_milli
 
 routes = web.RouteTableDef()
+_QUANTITY = re.compile(r"^\d{1,12}(\.\d{1,3})?$")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def _money(request: web.Request, value: object, field: str) -> int:
-    try:
-        amount = parse_amount(value, exponent_of(request.app[keys.SETTINGS].chain.currency),
-                              field=field)
-    except InvalidAmount as exc:
-        raise Problem(422, str(exc), field=field) from None
-    if amount < 0:
-        raise Problem(422, f"{field}: must not be negative", field=field)
-    return amount
 
 
 def _code(value: str, field: str) -> str:
@@ -75,9 +65,19 @@ async def put_product(request: web.Request) -> web.Response:
     if tax_code is not None and (not isinstance(tax_code, str) or not _CODE.match(tax_code)):
         raise Problem(422, "tax_code: a tax-rate code such as \"STD\", or absent",
                       field="tax_code")
+    cost = body.get("cost")
+    cost_minor = None if cost is None else money_field(request, cost, "cost")
+    reorder = body.get("reorder_level")
+    reorder_milli = None
+    if reorder is not None:
+        if not isinstance(reorder, str) or not _QUANTITY.match(reorder):
+            raise Problem(422, "reorder_level: a quantity string such as \"12\" or \"2.5\", "
+                               "or absent", field="reorder_level")
+        reorder_milli = to_milli(reorder)
     cursor = await upsert_product(request.app[keys.STORAGE], sku, name.strip(),
-                                  _money(request, body.get("price"), "price"), str(rate),
-                                  barcodes, active, tax_code, actor=request[PRINCIPAL])
+                                  money_field(request, body.get("price"), "price"), str(rate),
+                                  barcodes, active, tax_code, actor=request[PRINCIPAL],
+                                  cost_minor=cost_minor, reorder_level_milli=reorder_milli)
     return web.json_response({"sku": sku, "change_cursor": cursor})
 
 
@@ -97,8 +97,8 @@ async def post_price(request: web.Request) -> web.Response:
     if store_id is not None and not isinstance(store_id, str):
         raise Problem(422, "store_id: a store id, or absent for every store", field="store_id")
     try:
-        cursor = await schedule_price(request.app[keys.STORAGE], sku,
-                                      _money(request, body.get("price"), "price"), effective_at,
+        price = money_field(request, body.get("price"), "price")
+        cursor = await schedule_price(request.app[keys.STORAGE], sku, price, effective_at,
                                       store_id, actor=request[PRINCIPAL])
     except UnknownStore as exc:
         raise Problem(422, str(exc), field="store_id") from exc
@@ -154,6 +154,9 @@ def _product_json(request: web.Request, row: Any) -> dict[str, Any]:
     exponent = exponent_of(request.app[keys.SETTINGS].chain.currency)
     return {"sku": row.sku, "name": row.name, "price": format_minor(row.price_minor, exponent),
             "tax_rate": row.tax_rate, "barcodes": list(row.barcodes), "active": row.active,
+            "cost": None if row.cost_minor is None else format_minor(row.cost_minor, exponent),
+            "reorder_level": None if row.reorder_level_milli is None
+            else format_milli(row.reorder_level_milli),
             "updated_at": iso_utc(row.updated_at)}
 
 

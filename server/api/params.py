@@ -8,6 +8,9 @@ from datetime import UTC, date, datetime
 from aiohttp import web
 
 from backoffice.problems import Problem
+from server import keys
+from sync.errors import InvalidAmount
+from sync.money import exponent_of, format_minor, parse_amount
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -56,3 +59,20 @@ def iso_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def money_text(request: web.Request, minor: int) -> str:
+    """Minor units as the chain currency's decimal string."""
+    return format_minor(int(minor), exponent_of(request.app[keys.SETTINGS].chain.currency))
+
+
+def money_field(request: web.Request, value: object, field: str) -> int:
+    """A non-negative money string from a request body, in minor units, or a 422."""
+    try:
+        amount = parse_amount(value, exponent_of(request.app[keys.SETTINGS].chain.currency),
+                              field=field)
+    except InvalidAmount as exc:
+        raise Problem(422, str(exc), field=field) from None
+    if amount < 0:
+        raise Problem(422, f"{field}: must not be negative", field=field)
+    return amount

@@ -1,4 +1,4 @@
-"""Head-office API: sales as they arrived from the stores, and the sales-by-store report."""
+"""Head-office API: sales as they arrived from the stores."""
 
 from __future__ import annotations
 
@@ -9,16 +9,12 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
-from server.api.params import cursor_param, date_param, encode_cursor, limit_param
+from server.api.params import cursor_param, date_param, encode_cursor, limit_param, money_text
 from server.roles import Permission, requires
 from server.storage.tables import sale_lines, sale_tenders, sales
-from sync.money import exponent_of, format_minor
+from sync.quantities import format_milli
 
 routes = web.RouteTableDef()
-
-
-def _money(request: web.Request, minor: int) -> str:
-    return format_minor(int(minor), exponent_of(request.app[keys.SETTINGS].chain.currency))
 
 
 def _sale_json(request: web.Request, row: Any) -> dict[str, Any]:
@@ -26,9 +22,10 @@ def _sale_json(request: web.Request, row: Any) -> dict[str, Any]:
             "terminal_id": row.terminal_id, "receipt_no": row.receipt_no,
             "business_date": row.business_date.isoformat(), "recorded_at": row.recorded_at,
             "cashier": row.cashier, "currency": row.currency,
-            "subtotal": _money(request, row.subtotal_minor), "tax": _money(request, row.tax_minor),
-            "total": _money(request, row.total_minor),
-            "change_due": _money(request, row.change_due_minor), "line_count": row.line_count}
+            "subtotal": money_text(request, row.subtotal_minor),
+            "tax": money_text(request, row.tax_minor),
+            "total": money_text(request, row.total_minor),
+            "change_due": money_text(request, row.change_due_minor), "line_count": row.line_count}
 
 
 @routes.get("/api/v1/sales")
@@ -64,37 +61,10 @@ async def get_sale(request: web.Request) -> web.Response:
             sale_tenders.c.sale_row == row.id).order_by(sale_tenders.c.tender_no))).all()
     body = _sale_json(request, row)
     body["lines"] = [{"line_no": ln.line_no, "sku": ln.sku, "name": ln.name,
-                      "quantity": _quantity(ln.quantity_milli),
-                      "unit_price": _money(request, ln.unit_price_minor),
-                      "amount": _money(request, ln.amount_minor), "tax_rate": ln.tax_rate}
+                      "quantity": format_milli(ln.quantity_milli),
+                      "unit_price": money_text(request, ln.unit_price_minor),
+                      "amount": money_text(request, ln.amount_minor), "tax_rate": ln.tax_rate}
                      for ln in lines]
-    body["tenders"] = [{"type": t.type, "amount": _money(request, t.amount_minor),
+    body["tenders"] = [{"type": t.type, "amount": money_text(request, t.amount_minor),
                         "reference": t.reference} for t in tenders]
     return web.json_response(body)
-
-
-@routes.get("/api/v1/reports/sales-by-store")
-@requires(Permission.SALES_READ)
-async def sales_by_store(request: web.Request) -> web.Response:
-    """Sales count, tax and totals per store and business date, optionally within dates."""
-    query = (sa.select(sales.c.store_id, sales.c.business_date,
-                       sa.func.count().label("count"),
-                       sa.func.sum(sales.c.tax_minor).label("tax"),
-                       sa.func.sum(sales.c.total_minor).label("total"))
-             .group_by(sales.c.store_id, sales.c.business_date)
-             .order_by(sales.c.store_id, sales.c.business_date))
-    if (start := date_param(request, "from")) is not None:
-        query = query.where(sales.c.business_date >= start)
-    if (end := date_param(request, "to")) is not None:
-        query = query.where(sales.c.business_date <= end)
-    async with request.app[keys.STORAGE].read() as conn:
-        rows = (await conn.execute(query)).all()
-    return web.json_response({"items": [
-        {"store_id": r.store_id, "business_date": r.business_date.isoformat(),
-         "count": r.count, "total_minor": int(r.total), "tax_minor": int(r.tax),
-         "total": _money(request, r.total), "tax": _money(request, r.tax)} for r in rows]})
-
-
-def _quantity(milli: int) -> str:
-    whole, frac = divmod(int(milli), 1000)
-    return str(whole) if frac == 0 else f"{whole}.{frac:03d}".rstrip("0")

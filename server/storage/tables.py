@@ -75,6 +75,7 @@ sales = sa.Table(
     sa.Column("total_minor", sa.BigInteger, nullable=False),
     sa.Column("change_due_minor", sa.BigInteger, nullable=False),
     sa.Column("line_count", sa.Integer, nullable=False),
+    sa.Column("local_hour", sa.SmallInteger),  # 0-23 in the store's time zone, for reports
     sa.Index("ix_sales_store_date", "store_id", "business_date"),
 )
 
@@ -97,6 +98,9 @@ sale_tenders = sa.Table(
     sa.Column("type", sa.String(32), nullable=False),
     sa.Column("amount_minor", sa.BigInteger, nullable=False),
     sa.Column("reference", sa.String(64), nullable=False),
+    # What the tender really brought in: the amount, less the change given on the sale's
+    # first cash tender. Sums per tender type are then the money in each drawer or account.
+    sa.Column("net_minor", sa.BigInteger),
 )
 
 # Head-office-owned data (the catalog, employees) and the outbox that carries every change to
@@ -110,6 +114,8 @@ catalog_products = sa.Table(
     sa.Column("barcodes", JsonDoc, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cost_minor", sa.BigInteger),  # standard unit cost, for stock valuation
+    sa.Column("reorder_level_milli", sa.BigInteger),  # low-stock threshold per store
 )
 
 catalog_prices = sa.Table(
@@ -196,4 +202,112 @@ audit_log = sa.Table(
     sa.Column("before", JsonDoc),
     sa.Column("after", JsonDoc),
     sa.Index("ix_audit_log_target", "target", "id"),
+)
+
+# --- store activity beyond sales, projected from the raw events at ingest -----------------
+
+RowId = sa.BigInteger().with_variant(sa.Integer, "sqlite")
+
+# Sales per store and business day, kept in the ingest transaction (late events included), so
+# the daily report reads thousands of rows, not millions of lines, and is never stale.
+sales_daily = sa.Table(
+    "sales_daily", metadata,
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), primary_key=True),
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("sales_count", sa.BigInteger, nullable=False),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("voids_count", sa.BigInteger, nullable=False),
+    sa.Column("voids_minor", sa.BigInteger, nullable=False),
+    sa.Column("returns_count", sa.BigInteger, nullable=False),
+    sa.Column("returns_minor", sa.BigInteger, nullable=False),
+)
+
+sale_voids = sa.Table(
+    "sale_voids", metadata,
+    sa.Column("sale_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(256), nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+)
+
+returns = sa.Table(
+    "returns", metadata,
+    sa.Column("return_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("original_sale_id", sa.String(64)),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("receipt_no", sa.BigInteger, nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("lines", JsonDoc, nullable=False),
+    sa.Index("ix_returns_store_date", "store_id", "business_date"),
+)
+
+# Every change to a store's stock, signed, in thousandths; stock_levels holds the running sum.
+stock_movements = sa.Table(
+    "stock_movements", metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("sku", sa.String(64), nullable=False),
+    sa.Column("delta_milli", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("reference", sa.String(64), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Index("ix_stock_movements_store_sku", "store_id", "sku", "id"),
+)
+
+stock_levels = sa.Table(
+    "stock_levels", metadata,
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("on_hand_milli", sa.BigInteger, nullable=False),
+)
+
+cash_sessions = sa.Table(
+    "cash_sessions", metadata,
+    sa.Column("session_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("drawer_id", sa.String(64), nullable=False),
+    sa.Column("terminal_id", sa.String(64), nullable=False),
+    sa.Column("opened_by", sa.String(64), nullable=False),
+    sa.Column("opened_seq", sa.BigInteger, nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("float_minor", sa.BigInteger, nullable=False),
+    sa.Column("closed_by", sa.String(64)),
+    sa.Column("closed_seq", sa.BigInteger),
+    sa.Column("expected", JsonDoc),
+    sa.Column("counted", JsonDoc),
+    sa.Column("over_short", JsonDoc),
+)
+
+cash_movements = sa.Table(
+    "cash_movements", metadata,
+    sa.Column("movement_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("session_id", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("employee_id", sa.String(64), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("reason", sa.String(256), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+)
+
+time_punches = sa.Table(
+    "time_punches", metadata,
+    sa.Column("punch_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("employee_id", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("recorded_at", sa.String(64), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Index("ix_time_punches_employee", "employee_id", "recorded_at"),
 )

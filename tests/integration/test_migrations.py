@@ -82,3 +82,48 @@ async def test_init_twice_issues_the_admin_token_once(server_settings: ServerSet
     resp = await server.get("/api/v1/stores",
                             headers={"Authorization": f"Bearer {first.admin_token}"})
     assert resp.status == 200 and (await resp.json())["items"] == []
+
+
+async def test_upgrading_a_database_with_sales_fills_the_new_report_columns(
+        central_url: str) -> None:
+    """0006 summarises the sales already held, gives them their local hour and their tenders
+    a net of change, so reports cover history from before the upgrade."""
+    from alembic import command
+
+    from server.storage.migrate import alembic_config
+
+    storage = Storage(central_url)
+    try:
+        async with storage.write() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0005"))
+            await conn.execute(sa.text(
+                "INSERT INTO stores (store_id, name, timezone, token_hash, enrolled_at, "
+                "high_water, last_hash) VALUES ('S001', 'Main', 'America/New_York', 'h', "
+                "'2026-11-01T00:00:00+00:00', 0, 'x')"))
+            for sale_row, (recorded, total, change) in enumerate(
+                    (("2026-11-24T15:30:00.000000Z", 1026, 974),
+                     ("2026-11-24T23:10:00.000000Z", 500, 0)), start=1):
+                await conn.execute(sa.text(
+                    "INSERT INTO sales (id, sale_id, store_id, seq, terminal_id, receipt_no, "
+                    "business_date, recorded_at, cashier, currency, subtotal_minor, tax_minor, "
+                    "total_minor, change_due_minor, line_count) VALUES (:id, :sale_id, 'S001', "
+                    ":id, 'T1', :id, '2026-11-24', :recorded, 'E1', 'USD', :total, 0, :total, "
+                    ":change, 0)"), {"id": sale_row, "sale_id": f"sale-{sale_row}",
+                                     "recorded": recorded, "total": total, "change": change})
+                await conn.execute(sa.text(
+                    "INSERT INTO sale_tenders (sale_row, tender_no, type, amount_minor, "
+                    "reference) VALUES (:id, 1, 'card', 26, ''), (:id, 2, 'cash', :cash, '')"),
+                    {"id": sale_row, "cash": total - 26 + change})
+        await upgrade_to_head(storage)
+        async with storage.read() as conn:
+            hours = (await conn.execute(sa.text(
+                "SELECT local_hour FROM sales ORDER BY id"))).scalars().all()
+            nets = (await conn.execute(sa.text(
+                "SELECT net_minor FROM sale_tenders ORDER BY sale_row, tender_no"))).scalars().all()
+            daily = (await conn.execute(sa.text(
+                "SELECT sales_count, total_minor FROM sales_daily"))).one()
+    finally:
+        await storage.dispose()
+    assert hours == [10, 18]  # New York time, not UTC
+    assert nets == [26, 1000, 26, 474]  # cash net of the change given
+    assert tuple(daily) == (2, 1526)

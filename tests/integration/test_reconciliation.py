@@ -48,15 +48,21 @@ async def test_business_problems_become_items_not_a_blocked_queue(
     assert result.pushed == 2  # accepted whole: the session opening and the sale
 
     resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
-    found = (await resp.json())["items"]
+    everything = (await resp.json())["items"]
+    found = [i for i in everything if i["kind"] != "stock_below_zero"]
     assert sorted((i["kind"], i["detail"]["sku"]) for i in found) == [
         ("price_mismatch", "1001"), ("unknown_sku", "2001")]
+    # Head office saw no stock arrive, so each SKU sold went below zero - once each, even
+    # though the sale sold bread twice.
+    below = [i for i in everything if i["kind"] == "stock_below_zero"]
+    assert sorted(i["detail"]["sku"] for i in below) == ["1001", "1002", "2001", "9002"]
+    assert all(i["detail"]["on_hand_before_milli"] == 0 for i in below)
     mismatch = next(i for i in found if i["kind"] == "price_mismatch")
     assert (mismatch["detail"]["store_price"], mismatch["detail"]["head_office_price"]) == \
         (129, 119)
     assert mismatch["detail"]["sale_id"] == sold["sale_id"]
     resp = await server.get("/api/v1/stores/S001", headers=admin)
-    assert (await resp.json())["open_reconciliation_items"] == 2
+    assert (await resp.json())["open_reconciliation_items"] == 6
 
     item = f"/api/v1/reconciliation-items/{mismatch['id']}"
     resp = await server.post(f"{item}/resolve", headers=admin, json={"resolution": " "})
@@ -72,4 +78,5 @@ async def test_business_problems_become_items_not_a_blocked_queue(
     resp = await server.get("/api/v1/reconciliation-items?status=maybe", headers=admin)
     assert resp.status == 400
     resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
-    assert [i["kind"] for i in (await resp.json())["items"]] == ["unknown_sku"]
+    assert [i["kind"] for i in (await resp.json())["items"] if i["kind"] != "stock_below_zero"
+            ] == ["unknown_sku"]

@@ -1,0 +1,310 @@
+"""Projecting a batch of authentic store events into the central tables.
+
+:func:`rows_for` is pure: events in, rows per table out. :func:`project` writes them in bulk
+(a few statements per batch, whatever its size), keeps the per-day sales summary and the stock
+levels as running sums in the same transaction, and files a ``stock_below_zero``
+reconciliation item when a movement takes a store's stock of a SKU from zero or more to below
+zero. Which events change which tables:
+
+=======================  ===========================================================
+sale.completed           sales, sale_lines, sale_tenders; stock out; day summary
+sale.voided              sale_voids; the sold quantities back in stock; day summary
+return.completed         returns; restocked lines back in stock (damaged ones not)
+stock.received           stock in            transfer.received   stock in
+transfer.shipped         stock out           stock.adjusted      stock +/- delta
+stock.counted            stock +/- the count's delta per line
+cash.session_opened/     cash_sessions       cash.paid_in/out,   cash_movements
+cash.session_closed                          cash.no_sale
+time.punched             time_punches
+=======================  ===========================================================
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.storage.tables import (
+    cash_movements,
+    cash_sessions,
+    reconciliation_items,
+    returns,
+    sale_lines,
+    sale_tenders,
+    sale_voids,
+    sales,
+    sales_daily,
+    stock_levels,
+    stock_movements,
+    time_punches,
+)
+from sync import StoreEvent
+from sync.quantities import to_milli
+
+DAILY_FIELDS = ("sales_count", "subtotal_minor", "tax_minor", "total_minor", "voids_count",
+                "voids_minor", "returns_count", "returns_minor")
+
+
+@dataclass
+class Rows:
+    """What one batch adds, per table (sale lines and tenders wait for their sale's row id)."""
+
+    sales: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    tenders: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    voids: list[dict[str, Any]] = field(default_factory=list)
+    returns: list[dict[str, Any]] = field(default_factory=list)
+    movements: list[dict[str, Any]] = field(default_factory=list)
+    sessions_opened: list[dict[str, Any]] = field(default_factory=list)
+    sessions_closed: list[dict[str, Any]] = field(default_factory=list)
+    cash: list[dict[str, Any]] = field(default_factory=list)
+    punches: list[dict[str, Any]] = field(default_factory=list)
+    daily: dict[tuple[str, date], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(DAILY_FIELDS, 0)))
+
+
+def rows_for(events: list[StoreEvent], zone: ZoneInfo) -> Rows:
+    """The rows ``events`` (of one store, in the store's ``zone``) add; raises KeyError,
+    TypeError or ValueError for a payload head office cannot project."""
+    rows = Rows()
+    for event in events:
+        _BUILDERS.get(event.kind, _nothing)(event, rows, zone)
+    return rows
+
+
+def _nothing(_event: StoreEvent, _rows: Rows, _zone: ZoneInfo) -> None:
+    """Kinds with no central table of their own (business_day.closed): kept raw only."""
+
+
+def _day(event: StoreEvent) -> date:
+    return date.fromisoformat(event.business_date)
+
+
+def _move(rows: Rows, event: StoreEvent, sku: str, delta_milli: int, reference: str) -> None:
+    if delta_milli:
+        rows.movements.append({"store_id": event.store_id, "seq": event.seq, "sku": sku,
+                               "delta_milli": delta_milli, "kind": event.kind,
+                               "reference": reference, "business_date": _day(event)})
+
+
+def _sale(event: StoreEvent, rows: Rows, zone: ZoneInfo) -> None:
+    p = event.payload
+    sale_id = p["sale_id"]
+    recorded = datetime.fromisoformat(event.recorded_at.replace("Z", "+00:00"))
+    rows.sales.append({
+        "sale_id": sale_id, "store_id": event.store_id, "seq": event.seq,
+        "terminal_id": p["terminal_id"], "receipt_no": p["receipt_no"],
+        "business_date": _day(event), "recorded_at": event.recorded_at,
+        "cashier": p["cashier"], "currency": p["currency"], "subtotal_minor": p["subtotal"],
+        "tax_minor": p["tax"], "total_minor": p["total"], "change_due_minor": p["change_due"],
+        "line_count": len(p["lines"]),
+        "local_hour": recorded.astimezone(UTC).astimezone(zone).hour})
+    for number, line in enumerate(p["lines"], start=1):
+        quantity = to_milli(line["quantity"])
+        rows.lines.append((sale_id, {
+            "line_no": number, "sku": line["sku"], "name": line["name"],
+            "quantity_milli": quantity, "unit_price_minor": line["unit_price"],
+            "amount_minor": line["amount"], "tax_rate": line["tax_rate"]}))
+        _move(rows, event, line["sku"], -quantity, sale_id)
+    change_left = p["change_due"]
+    for number, tender in enumerate(p["tenders"], start=1):
+        net = tender["amount"]
+        if tender["type"] == "cash" and change_left:
+            net, change_left = net - change_left, 0
+        rows.tenders.append((sale_id, {
+            "tender_no": number, "type": tender["type"], "amount_minor": tender["amount"],
+            "reference": tender.get("reference") or "", "net_minor": net}))
+    day = rows.daily[(event.store_id, _day(event))]
+    day["sales_count"] += 1
+    day["subtotal_minor"] += p["subtotal"]
+    day["tax_minor"] += p["tax"]
+    day["total_minor"] += p["total"]
+
+
+def _void(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    rows.voids.append({"sale_id": p["sale_id"], "store_id": event.store_id, "seq": event.seq,
+                       "business_date": _day(event), "reason": p["reason"],
+                       "total_minor": p["total"]})
+    for line in p["lines"]:
+        _move(rows, event, line["sku"], to_milli(line["quantity"]), p["sale_id"])
+    day = rows.daily[(event.store_id, _day(event))]
+    day["voids_count"] += 1
+    day["voids_minor"] += p["total"]
+
+
+def _return(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    rows.returns.append({
+        "return_id": p["return_id"], "store_id": event.store_id, "seq": event.seq,
+        "business_date": _day(event), "original_sale_id": p.get("original_sale_id"),
+        "terminal_id": p["terminal_id"], "receipt_no": p["receipt_no"],
+        "total_minor": p["total"], "tax_minor": p["tax"],
+        "lines": [{"sku": ln["sku"], "quantity": ln["quantity"], "amount": ln["amount"],
+                   "tax": ln["tax"], "disposition": ln["disposition"]} for ln in p["lines"]]})
+    for line in p["lines"]:
+        if line["disposition"] == "restock":
+            _move(rows, event, line["sku"], to_milli(line["quantity"]), p["return_id"])
+    day = rows.daily[(event.store_id, _day(event))]
+    day["returns_count"] += 1
+    day["returns_minor"] += p["total"]
+
+
+def _stock_lines(sign: int, id_field: str) -> Any:
+    def build(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+        for line in event.payload["lines"]:
+            _move(rows, event, line["sku"], sign * to_milli(line["quantity"]),
+                  event.payload[id_field])
+    return build
+
+
+def _adjusted(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    _move(rows, event, p["sku"], to_milli(p["delta"]), p["adjustment_id"])
+
+
+def _counted(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    for line in event.payload["lines"]:
+        _move(rows, event, line["sku"], to_milli(line["delta"]), event.payload["count_id"])
+
+
+def _session_opened(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    rows.sessions_opened.append({
+        "session_id": p["session_id"], "store_id": event.store_id, "drawer_id": p["drawer_id"],
+        "terminal_id": p["terminal_id"], "opened_by": p["employee_id"], "opened_seq": event.seq,
+        "business_date": _day(event), "float_minor": p["float"]})
+
+
+def _session_closed(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    rows.sessions_closed.append({
+        "session_id": p["session_id"], "closed_by": p["employee_id"], "closed_seq": event.seq,
+        "expected": p["expected"], "counted": p["counted"], "over_short": p["over_short"]})
+
+
+def _cash(kind: str) -> Any:
+    def build(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+        p = event.payload
+        rows.cash.append({
+            "movement_id": p["movement_id"], "store_id": event.store_id, "seq": event.seq,
+            "session_id": p["session_id"], "kind": kind, "employee_id": p["employee_id"],
+            "amount_minor": p.get("amount", 0), "reason": p["reason"],
+            "business_date": _day(event)})
+    return build
+
+
+def _punch(event: StoreEvent, rows: Rows, _zone: ZoneInfo) -> None:
+    p = event.payload
+    rows.punches.append({"punch_id": p["punch_id"], "store_id": event.store_id,
+                         "seq": event.seq, "employee_id": p["employee_id"],
+                         "action": p["action"], "recorded_at": event.recorded_at,
+                         "business_date": _day(event)})
+
+
+_BUILDERS = {
+    "sale.completed": _sale,
+    "sale.voided": _void,
+    "return.completed": _return,
+    "stock.received": _stock_lines(+1, "receipt_id"),
+    "transfer.received": _stock_lines(+1, "receipt_id"),
+    "transfer.shipped": _stock_lines(-1, "shipment_id"),
+    "stock.adjusted": _adjusted,
+    "stock.counted": _counted,
+    "cash.session_opened": _session_opened,
+    "cash.session_closed": _session_closed,
+    "cash.paid_in": _cash("paid_in"),
+    "cash.paid_out": _cash("paid_out"),
+    "cash.no_sale": _cash("no_sale"),
+    "time.punched": _punch,
+}
+
+
+async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInfo) -> None:
+    """Write what ``events`` add; all of it or (the caller's savepoint) none of it."""
+    rows = rows_for(events, zone)
+    if rows.sales:
+        await conn.execute(sales.insert(), rows.sales)
+        ids = await _sale_row_ids(conn, [s["sale_id"] for s in rows.sales])
+        if rows.lines:
+            await conn.execute(sale_lines.insert(), [{"sale_row": ids[sale_id], **line}
+                                                     for sale_id, line in rows.lines])
+        if rows.tenders:
+            await conn.execute(sale_tenders.insert(), [{"sale_row": ids[sale_id], **tender}
+                                                       for sale_id, tender in rows.tenders])
+    for table, batch in ((sale_voids, rows.voids), (returns, rows.returns),
+                         (cash_sessions, rows.sessions_opened), (cash_movements, rows.cash),
+                         (time_punches, rows.punches)):
+        if batch:
+            await conn.execute(table.insert(), batch)
+    for closed in rows.sessions_closed:
+        await conn.execute(cash_sessions.update()
+                           .where(cash_sessions.c.session_id == closed["session_id"])
+                           .values(**{k: v for k, v in closed.items() if k != "session_id"}))
+    if rows.movements:
+        await conn.execute(stock_movements.insert(), rows.movements)
+        await _apply_stock(conn, rows.movements)
+    if rows.daily:
+        await _add(conn, sales_daily, ("store_id", "business_date"), [
+            {"store_id": store_id, "business_date": day, **sums}
+            for (store_id, day), sums in rows.daily.items()], DAILY_FIELDS)
+
+
+async def _sale_row_ids(conn: AsyncConnection, sale_ids: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for start in range(0, len(sale_ids), 500):
+        result = await conn.execute(sa.select(sales.c.sale_id, sales.c.id).where(
+            sales.c.sale_id.in_(sale_ids[start:start + 500])))
+        found.update({row.sale_id: row.id for row in result})
+    return found
+
+
+async def _apply_stock(conn: AsyncConnection, movements: list[dict[str, Any]]) -> None:
+    """Add the movements to the running levels; file an item where one crosses below zero."""
+    store_id = movements[0]["store_id"]
+    skus = sorted({m["sku"] for m in movements})
+    level: dict[str, int] = {}
+    for start in range(0, len(skus), 500):
+        result = await conn.execute(sa.select(stock_levels.c.sku, stock_levels.c.on_hand_milli)
+                                    .where(stock_levels.c.store_id == store_id,
+                                           stock_levels.c.sku.in_(skus[start:start + 500])))
+        level.update({row.sku: int(row.on_hand_milli) for row in result})
+    items, now = [], datetime.now(UTC)
+    delta: dict[str, int] = defaultdict(int)
+    for move in movements:
+        sku = move["sku"]
+        before = level.get(sku, 0)
+        after = before + move["delta_milli"]
+        level[sku] = after
+        delta[sku] += move["delta_milli"]
+        if before >= 0 > after:
+            items.append({"store_id": store_id, "seq": move["seq"], "kind": "stock_below_zero",
+                          "detail": {"sku": sku, "on_hand_before_milli": before,
+                                     "on_hand_after_milli": after,
+                                     "reference": move["reference"],
+                                     "movement": move["kind"]},
+                          "status": "open", "created_at": now})
+    await _add(conn, stock_levels, ("store_id", "sku"), [
+        {"store_id": store_id, "sku": sku, "on_hand_milli": d} for sku, d in delta.items()],
+        ("on_hand_milli",))
+    if items:
+        await conn.execute(reconciliation_items.insert(), items)
+
+
+async def _add(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+               values: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
+    """Insert rows, or add their ``summed`` columns to the rows already there (an upsert)."""
+    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
+              else sqlite.insert(table))
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: table.c[name] + insert.excluded[name] for name in summed})
+    for start in range(0, len(values), 1000):
+        await conn.execute(statement, values[start:start + 1000])
