@@ -44,6 +44,7 @@ from server.storage.tables import (
     stock_levels,
     stock_movements,
     time_punches,
+    transfers,
 )
 from sync import StoreEvent
 from sync.quantities import to_milli
@@ -66,6 +67,7 @@ class Rows:
     sessions_closed: list[dict[str, Any]] = field(default_factory=list)
     cash: list[dict[str, Any]] = field(default_factory=list)
     punches: list[dict[str, Any]] = field(default_factory=list)
+    transfer_steps: list[StoreEvent] = field(default_factory=list)
     daily: dict[tuple[str, date], dict[str, int]] = field(
         default_factory=lambda: defaultdict(lambda: dict.fromkeys(DAILY_FIELDS, 0)))
 
@@ -162,6 +164,8 @@ def _stock_lines(sign: int, id_field: str) -> Any:
         for line in event.payload["lines"]:
             _move(rows, event, line["sku"], sign * to_milli(line["quantity"]),
                   event.payload[id_field])
+        if event.kind.startswith("transfer.") and event.payload.get("transfer_id"):
+            rows.transfer_steps.append(event)
     return build
 
 
@@ -248,6 +252,8 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
         await conn.execute(cash_sessions.update()
                            .where(cash_sessions.c.session_id == closed["session_id"])
                            .values(**{k: v for k, v in closed.items() if k != "session_id"}))
+    for step in rows.transfer_steps:
+        await _transfer_step(conn, step)
     if rows.movements:
         await conn.execute(stock_movements.insert(), rows.movements)
         await _apply_stock(conn, rows.movements)
@@ -255,6 +261,64 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
         await _add(conn, sales_daily, ("store_id", "business_date"), [
             {"store_id": store_id, "business_date": day, **sums}
             for (store_id, day), sums in rows.daily.items()], DAILY_FIELDS)
+
+
+def _quantities(lines: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = defaultdict(int)
+    for line in lines:
+        out[line["sku"]] += to_milli(line["quantity"])
+    return dict(out)
+
+
+async def _transfer_step(conn: AsyncConnection, event: StoreEvent) -> None:
+    """Pair a store's shipment or receipt with head office's transfer order. The two stores
+    sync independently, so a receipt may arrive before its shipment; whichever comes second
+    is compared with the first (and a shipment with the order)."""
+    p = event.payload
+    transfer_id = p["transfer_id"]
+    shipped = event.kind == "transfer.shipped"
+    order = (await conn.execute(sa.select(transfers).where(
+        transfers.c.transfer_id == transfer_id).with_for_update())).first()
+    problems: list[tuple[str, dict[str, Any]]] = []
+    if order is None:
+        problems.append(("unknown_transfer", {"transfer_id": transfer_id, "event": event.kind}))
+    else:
+        expected_store = order.from_store_id if shipped else order.to_store_id
+        if event.store_id != expected_store:
+            problems.append(("transfer_wrong_store", {
+                "transfer_id": transfer_id, "event": event.kind,
+                "expected_store_id": expected_store}))
+        got = _quantities(p["lines"])
+        if shipped:
+            checks = [("shipped vs ordered", _quantities(order.lines), got)]
+            if order.received_lines is not None:  # the receiving store synced first
+                checks.append(("received vs shipped", got,
+                               _quantities(order.received_lines)))
+        else:
+            checks = [] if order.shipped_lines is None else [
+                ("received vs shipped", _quantities(order.shipped_lines), got)]
+        for stage, expected, actual in checks:
+            differences = {sku: {"expected_milli": expected.get(sku, 0),
+                                 "got_milli": actual.get(sku, 0)}
+                           for sku in sorted(set(expected) | set(actual))
+                           if expected.get(sku, 0) != actual.get(sku, 0)}
+            if differences:
+                problems.append(("transfer_discrepancy", {
+                    "transfer_id": transfer_id, "stage": stage, "differences": differences}))
+        values: dict[str, Any] = (
+            {"shipped_seq": event.seq, "shipped_date": _day(event), "shipped_lines": p["lines"]}
+            if shipped else
+            {"received_seq": event.seq, "received_date": _day(event),
+             "received_lines": p["lines"]})
+        received = not shipped or order.received_seq is not None
+        values["status"] = "received" if received else "shipped"
+        await conn.execute(transfers.update().where(transfers.c.transfer_id == transfer_id)
+                           .values(**values))
+    if problems:
+        now = datetime.now(UTC)
+        await conn.execute(reconciliation_items.insert(), [
+            {"store_id": event.store_id, "seq": event.seq, "kind": kind, "detail": detail,
+             "status": "open", "created_at": now} for kind, detail in problems])
 
 
 async def _sale_row_ids(conn: AsyncConnection, sale_ids: list[str]) -> dict[str, int]:

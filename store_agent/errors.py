@@ -124,3 +124,10 @@ class UnknownSale(AgentError, LookupError):
     def __init__(self, sale_id: str) -> None:
         self.field = "sale_id"
         super().__init__(f"no sale {sale_id!r} in this store's ledger")
+
+
+class UnknownTransfer(AgentError, LookupError):
+    def __init__(self, transfer_id: str) -> None:
+        self.field = "transfer_id"
+        super().__init__(f"no transfer {transfer_id!r} from this store has reached it from head "
+                         "office yet; sync, then retry")

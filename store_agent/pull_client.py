@@ -13,6 +13,7 @@ from sqlite_utils import Database
 from config import AgentSettings
 from store_agent.errors import HeadOfficeUnreachable, SyncRefused, SyncRejected
 from store_agent.ledger import Ledger, write_transaction
+from store_agent.transfers import apply_transfer_order
 from sync import CONTENT_TYPE, PULL_PATH, Change, ChangePage, DecodeError, decode_changes
 
 PAGE = 500
@@ -98,4 +99,10 @@ def _tax_rate(db: Database, change: Change) -> None:
                [p["code"], p["rate"], p["name"]])
 
 
-APPLY = {"product": _product, "price": _price, "employee": _employee, "tax_rate": _tax_rate}
+def _transfer(db: Database, change: Change) -> None:
+    store_id = db.execute("SELECT value FROM ledger_meta WHERE key = 'store_id'").fetchone()[0]
+    apply_transfer_order(db, change, str(store_id))
+
+
+APPLY = {"product": _product, "price": _price, "employee": _employee, "tax_rate": _tax_rate,
+         "transfer": _transfer}

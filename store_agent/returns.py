@@ -19,11 +19,11 @@ from store_agent.context import Outcome, StoreContext
 from store_agent.documents import receipt_number
 from store_agent.employees import identify, manager_approval
 from store_agent.errors import InvalidSale, StateConflict, UnknownSale
-from store_agent.ledger.projector import milli
 from store_agent.sales import next_receipt_no, open_session_for
 from sync.events import StoreEvent
 from sync.money import format_minor
 from sync.money import to_minor as _to_minor
+from sync.quantities import to_milli as milli
 
 DISPOSITIONS = frozenset({"restock", "damaged"})
 

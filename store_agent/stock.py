@@ -16,9 +16,9 @@ from store_agent.catalog import find_by_sku
 from store_agent.context import Outcome, StoreContext
 from store_agent.employees import identify
 from store_agent.errors import InvalidSale
-from store_agent.ledger.projector import milli
 from sync.events import StoreEvent
 from sync.quantities import format_milli
+from sync.quantities import to_milli as milli
 
 ADJUSTMENT_REASONS = frozenset({"damaged", "theft", "found", "expired", "correction",
                                 "sample", "other"})
@@ -37,7 +37,7 @@ def receive(db: Database, store: StoreContext, request: dict[str, Any],
     def build(db: Database, moment: Moment) -> tuple[str, dict[str, Any]]:
         employee = identify(db, request, "employee", store.require_pin)
         transfer_id = rq.text(request, "transfer_id", 64, required=False)
-        lines = _lines(db, request, "quantity")
+        lines = lines_of(db, request, "quantity")
         kind = "transfer.received" if transfer_id else "stock.received"
         return kind, {"receipt_id": receipt_id, "transfer_id": transfer_id or None,
                       "employee_id": employee.employee_id,
@@ -79,7 +79,7 @@ def count(db: Database, store: StoreContext, request: dict[str, Any], now: datet
     def build(db: Database, moment: Moment) -> tuple[str, dict[str, Any]]:
         employee = identify(db, request, "employee", store.require_pin)
         lines = []
-        for sku, counted in _lines(db, request, "counted", allow_zero=True):
+        for sku, counted in lines_of(db, request, "counted", allow_zero=True):
             before = on_hand_milli(db, sku)
             lines.append({"sku": sku, "counted": str(counted),
                           "on_hand_before": format_milli(before),
@@ -91,8 +91,9 @@ def count(db: Database, store: StoreContext, request: dict[str, Any], now: datet
                    lambda event: _stock_answer(db, event, "count_id"))
 
 
-def _lines(db: Database, request: dict[str, Any], field: str,
-           allow_zero: bool = False) -> list[tuple[str, Decimal]]:
+def lines_of(db: Database, request: dict[str, Any], field: str = "quantity",
+             allow_zero: bool = False) -> list[tuple[str, Decimal]]:
+    """A request's ``lines`` of known SKUs with a quantity each (one line per SKU)."""
     raw_lines = request.get("lines")
     if not isinstance(raw_lines, list) or not raw_lines or len(raw_lines) > MAX_LINES:
         raise InvalidSale("lines", f"1-{MAX_LINES} lines of {{\"sku\", \"{field}\"}}")

@@ -22,6 +22,7 @@ GENESIS_HASH = "0" * 64
 EVENT_KINDS: frozenset[str] = frozenset({
     "sale.completed", "sale.voided", "return.completed",
     "stock.received", "stock.adjusted", "stock.counted", "transfer.received",
+    "transfer.shipped",
     "cash.session_opened", "cash.session_closed", "cash.paid_in", "cash.paid_out",
     "cash.no_sale", "time.punched", "business_day.closed",
 })  # each has a payload schema in sync.schemas

@@ -148,6 +148,8 @@ SCHEMAS: dict[str, Record] = {
                              lines=Items(Record(sku=ID, quantity=DecimalText()))),
     "transfer.received": Record(receipt_id=ID, transfer_id=ID,
                                 lines=Items(Record(sku=ID, quantity=DecimalText()))),
+    "transfer.shipped": Record(shipment_id=ID, transfer_id=ID, to_store_id=SHORT_ID,
+                               lines=Items(Record(sku=ID, quantity=DecimalText()))),
     "stock.adjusted": Record(adjustment_id=ID, sku=ID, delta=DecimalText(), reason=Text(32)),
     "stock.counted": Record(count_id=ID, lines=Items(Record(
         sku=ID, counted=DecimalText(), on_hand_before=DecimalText(), delta=DecimalText()))),
@@ -179,6 +181,9 @@ CHANGE_SCHEMAS: dict[str, Record] = {
                       barcodes=Items(Text(32), 50), active=Choice(True, False)),
     "price": Record(sku=ID, effective_at=Text(32), price=Integer(minimum=0)),
     "tax_rate": Record(code=Text(32), rate=DecimalText(), name=Text()),
+    "transfer": Record(transfer_id=ID, from_store_id=SHORT_ID, to_store_id=SHORT_ID,
+                       lines=Items(Record(sku=ID, quantity=DecimalText())),
+                       note=Text(optional=True)),
     "employee": Record(employee_id=ID, name=Text(), role=Choice("cashier", "manager"),
                        pin_hash=Text(200), active=Choice(True, False)),
 }

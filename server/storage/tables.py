@@ -311,3 +311,24 @@ time_punches = sa.Table(
     sa.Column("business_date", sa.Date, nullable=False),
     sa.Index("ix_time_punches_employee", "employee_id", "recorded_at"),
 )
+
+# Transfers between stores: ordered here, shipped by one store and received by the other (each
+# an event in its own ledger). Shipped but not yet received is stock in transit.
+transfers = sa.Table(
+    "transfers", metadata,
+    sa.Column("transfer_id", sa.String(64), primary_key=True),
+    sa.Column("from_store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("to_store_id", sa.String(32), sa.ForeignKey("stores.store_id"), nullable=False),
+    sa.Column("lines", JsonDoc, nullable=False),  # [{"sku", "quantity"}] as ordered
+    sa.Column("note", sa.String(500)),
+    sa.Column("status", sa.String(16), nullable=False),  # ordered, shipped, received
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("shipped_seq", sa.BigInteger),
+    sa.Column("shipped_date", sa.Date),
+    sa.Column("shipped_lines", JsonDoc),
+    sa.Column("received_seq", sa.BigInteger),
+    sa.Column("received_date", sa.Date),
+    sa.Column("received_lines", JsonDoc),
+    sa.Index("ix_transfers_status", "status"),
+)

@@ -11,6 +11,7 @@ STATUS: tuple[tuple[type[errors.AgentError], int], ...] = (
     (errors.UnknownProduct, 404),
     (errors.UnknownSale, 404),
     (errors.UnknownSession, 404),
+    (errors.UnknownTransfer, 404),
     (errors.UnknownEmployee, 422),
     (errors.InvalidSale, 422),
     (errors.TendersDoNotCover, 422),

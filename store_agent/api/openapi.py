@@ -179,6 +179,17 @@ def document() -> dict[str, Any]:
                                                        sku={"type": "string"},
                                                        quantity=QUANTITY)}),
             statuses=(400, 404, 409, 415, 422, 507)),
+        "/api/v1/transfers": _get("Transfers head office ordered to or from this store, with "
+                                  "their status (to_ship, shipped, to_receive, received)"),
+        "/api/v1/transfers/{transfer_id}/ship": {
+            **_post("Ship a transfer ordered from this store (the ordered lines, or those "
+                    "given); receive one with POST /api/v1/stock/receipts and its transfer_id",
+                    _obj(["shipment_id", "employee"], shipment_id=CLIENT_ID, employee=EMPLOYEE,
+                         lines={"type": "array", "items": _obj(["sku", "quantity"],
+                                                               sku={"type": "string"},
+                                                               quantity=QUANTITY)}),
+                    statuses=(400, 404, 409, 415, 422, 507)),
+            "parameters": [_path_param("transfer_id")]},
         "/api/v1/stock/adjustments": _post(
             "Adjust stock with a reason code",
             _obj(["adjustment_id", "employee", "sku", "delta", "reason"],

@@ -1,4 +1,5 @@
-"""Routes: the time clock, stock (receive, adjust, count, on hand) and product lookup."""
+"""Routes: the time clock, stock (receive, adjust, count, ship a transfer, on hand) and
+product lookup."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from store_agent.clock import utc_text
 from store_agent.errors import UnknownProduct
 from store_agent.stock import adjust, count, receive
 from store_agent.timeclock import punch
+from store_agent.transfers import list_transfers, ship
 from sync.money import format_minor
 
 routes = web.RouteTableDef()
@@ -36,6 +38,18 @@ async def get_shift(request: web.Request) -> web.Response:
 async def post_receipt(request: web.Request) -> web.Response:
     return await run_action(request, lambda db, store, terminal, body, now: receive(
         db, store, body, now))
+
+
+@routes.post("/api/v1/transfers/{transfer_id}/ship")
+async def post_shipment(request: web.Request) -> web.Response:
+    transfer_id = request.match_info["transfer_id"]
+    return await run_action(request, lambda db, store, terminal, body, now: ship(
+        db, store, body, now, transfer_id))
+
+
+@routes.get("/api/v1/transfers")
+async def get_transfers(request: web.Request) -> web.Response:
+    return web.json_response({"items": await read(request, list_transfers)})
 
 
 @routes.post("/api/v1/stock/adjustments")

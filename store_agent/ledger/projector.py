@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
 
 from sqlite_utils import Database
@@ -18,6 +17,7 @@ from store_agent.basket import allocate
 from store_agent.documents import sale_answer
 from store_agent.ledger.eventlog import append_event
 from sync.events import StoreEvent
+from sync.quantities import to_milli as milli
 
 Projector = Callable[[Database, StoreEvent], None]
 
@@ -26,6 +26,7 @@ PROJECTED_TABLES: dict[str, str] = {
     "sales": "sale_id", "sale_lines": "sale_id, line_no", "receipt_counters": "terminal_id",
     "stock": "sku", "cash_sessions": "session_id", "cash_movements": "seq, tender, kind",
     "shifts": "employee_id", "business_days": "business_date",
+    "transfer_progress": "transfer_id",
 }
 
 
@@ -41,11 +42,6 @@ def project(db: Database, event: StoreEvent) -> None:
     projector = PROJECTORS.get(event.kind)
     if projector is not None:
         projector(db, event)
-
-
-def milli(quantity: str) -> int:
-    """A decimal quantity string as integer thousandths."""
-    return int(Decimal(quantity) * 1000)
 
 
 def _stock(db: Database, sku: str, delta_milli: int) -> None:
@@ -136,6 +132,23 @@ def _stock_lines(db: Database, event: StoreEvent) -> None:
         _stock(db, line["sku"], milli(line["quantity"]))
 
 
+def _transfer_progress(db: Database, transfer_id: str, column: str, seq: int) -> None:
+    db.execute(f"INSERT INTO transfer_progress (transfer_id, {column}) VALUES (?, ?) "
+               f"ON CONFLICT(transfer_id) DO UPDATE SET {column} = excluded.{column}",
+               [transfer_id, seq])
+
+
+def _transfer_shipped(db: Database, event: StoreEvent) -> None:
+    for line in event.payload["lines"]:
+        _stock(db, line["sku"], -milli(line["quantity"]))
+    _transfer_progress(db, event.payload["transfer_id"], "shipped_seq", event.seq)
+
+
+def _transfer_received(db: Database, event: StoreEvent) -> None:
+    _stock_lines(db, event)
+    _transfer_progress(db, event.payload["transfer_id"], "received_seq", event.seq)
+
+
 def _stock_adjusted(db: Database, event: StoreEvent) -> None:
     _stock(db, event.payload["sku"], milli(event.payload["delta"]))
 
@@ -192,7 +205,8 @@ PROJECTORS: dict[str, Projector] = {
     "sale.voided": _sale_voided,
     "return.completed": _return_completed,
     "stock.received": _stock_lines,
-    "transfer.received": _stock_lines,
+    "transfer.received": _transfer_received,
+    "transfer.shipped": _transfer_shipped,
     "stock.adjusted": _stock_adjusted,
     "stock.counted": _stock_counted,
     "cash.session_opened": _session_opened,

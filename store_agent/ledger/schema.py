@@ -133,3 +133,17 @@ def m004_digest_check(db: Database) -> None:
         db.table("sync_state").add_column(column, str)
     db.table("sync_state").add_column("digest_through_seq", int)
     db.table("sync_state").add_column("digest_matches", int)
+
+
+@migrations()
+def m005_transfers(db: Database) -> None:
+    """Transfers head office ordered to or from this store (pulled, head office's data) and
+    how far each has got here (projected from this store's own events)."""
+    db.create_table("transfers",
+                    {"transfer_id": str, "direction": str, "other_store_id": str,
+                     "lines": str, "note": str},
+                    pk="transfer_id", not_null=["direction", "other_store_id", "lines"],
+                    strict=True)
+    db.create_table("transfer_progress",
+                    {"transfer_id": str, "shipped_seq": int, "received_seq": int},
+                    pk="transfer_id", strict=True)
