@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -46,9 +45,10 @@ def _settings(loader: Callable[[Path], T], path: Path) -> T:
         fail(f"bad configuration: {exc}", EXIT_CONFIG)
 
 
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def _logging(level: str, fmt: str = "text") -> None:
+    from backoffice.logs import configure
+
+    configure(level, fmt)
 
 
 server_config = click.option(
@@ -109,9 +109,9 @@ def server_run(config_path: Path) -> None:
 
     settings: ServerSettings = _settings(_load_server, config_path)
     tls = _settings(lambda path: server_ssl_context(settings.http, str(path)), config_path)
-    _logging(settings.logging.level)
+    _logging(settings.logging.level, settings.logging.format)
     _run_db(lambda: serve(create_app(settings), settings.http.host, settings.http.port,
-                          "backoffice server", tls))
+                          "backoffice server", tls, settings.http.shutdown_timeout_seconds))
 
 
 @server.command("enroll-store")
@@ -293,10 +293,11 @@ def agent_run(config_path: Path) -> None:
     settings: AgentSettings = _settings(_load_agent, config_path)
     tls = _settings(lambda path: server_ssl_context(settings.http, str(path)), config_path)
     _settings(lambda path: client_ssl_context(settings.head_office.ca_file), config_path)
-    _logging(settings.logging.level)
+    _logging(settings.logging.level, settings.logging.format)
     try:
         asyncio.run(serve(create_app(settings), settings.http.host, settings.http.port,
-                          f"store agent {settings.store.id}", tls))
+                          f"store agent {settings.store.id}", tls,
+                          settings.http.shutdown_timeout_seconds))
     except LedgerError as exc:
         fail(str(exc))
 

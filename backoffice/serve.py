@@ -8,10 +8,16 @@ import ssl
 
 from aiohttp import web
 
+from backoffice.logs import AccessLogger
+
 
 async def serve(app: web.Application, host: str, port: int, name: str,
-                ssl_context: ssl.SSLContext | None = None) -> None:
-    runner = web.AppRunner(app, handle_signals=False)
+                ssl_context: ssl.SSLContext | None = None,
+                shutdown_timeout: float = 30.0) -> None:
+    """Serve until a signal; then stop accepting, let in-flight requests finish (up to
+    ``shutdown_timeout`` seconds) and run the app's cleanup."""
+    runner = web.AppRunner(app, handle_signals=False, access_log_class=AccessLogger,
+                           shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port, ssl_context=ssl_context)

@@ -72,6 +72,10 @@ def log_level(value: Any) -> str | None:
     return None if value in _LOG_LEVELS else f"must be one of {sorted(_LOG_LEVELS)}"
 
 
+def log_format(value: Any) -> str | None:
+    return None if value in ("json", "text") else "must be json or text"
+
+
 def token(value: Any) -> str | None:
     if len(value) >= MIN_TOKEN_LENGTH:
         return None

@@ -31,6 +31,14 @@ class HttpSettings:
                    "leave unset behind a TLS-terminating proxy.", path=True)
     tls_key_file: Path | None = setting(None, help="PEM private key for tls_cert_file.",
                                         path=True)
+    request_timeout_seconds: int = setting(
+        60, help="Longest a request may take before it is abandoned with 503 and its "
+                   "transaction rolled back (head office only; a till's sale is never cut "
+                   "short).", check=checks.positive)
+    shutdown_timeout_seconds: int = setting(
+        30, help="On SIGTERM/SIGINT, how long in-flight requests get to finish (a push batch "
+                   "commits or rolls back whole) before the process exits.",
+        check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -39,6 +47,10 @@ class LoggingSettings:
 
     level: str = setting("info", help="Log level: debug, info, warning or error.",
                          check=checks.log_level)
+    format: str = setting("json", help="json: one JSON object per line (time, level, logger, "
+                                       "message and fields such as a request's method, path, "
+                                       "status and duration), for log collectors; text: for "
+                                       "reading at a terminal.", check=checks.log_format)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,6 +15,7 @@ from server.catalog import changes_for
 from server.digests import digest_through, record_digest_report
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.ingest import apply_push
+from server.metrics import METRICS
 from sync import (
     CONTENT_TYPE,
     DIGEST_PATH,
@@ -34,6 +35,14 @@ routes = web.RouteTableDef()
 
 @routes.post(PUSH_PATH)
 async def push(request: web.Request) -> web.Response:
+    try:
+        return await _push(request)
+    except Problem as problem:
+        request.app[METRICS].push_rejected.labels(str(problem.status)).inc()
+        raise
+
+
+async def _push(request: web.Request) -> web.Response:
     store_id = await authenticate_store(request)
     if request.content_type != CONTENT_TYPE:
         raise Problem(415, f"expected Content-Type {CONTENT_TYPE}, got "
@@ -54,6 +63,7 @@ async def push(request: web.Request) -> web.Response:
         raise Problem(409, str(exc), expected_seq=exc.expected) from exc
     except (ChainBroken, HistoryDiverged) as exc:
         raise Problem(409, str(exc), seq=exc.seq) from exc
+    request.app[METRICS].events_ingested.labels(store_id).inc(ack.applied)
     return web.Response(body=encode_push_ack(ack), content_type=CONTENT_TYPE)
 
 

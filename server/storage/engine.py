@@ -42,8 +42,12 @@ class Storage:
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one transaction: committed on success, rolled back on error."""
         if self.is_sqlite:
-            async with self._write_lock, self.engine.begin() as conn:
-                yield conn
+            # BEGIN IMMEDIATE: take SQLite's write lock first (waiting up to busy_timeout), so
+            # a transaction never reads and then fails to upgrade to a writer.
+            async with self._write_lock, self.engine.connect() as conn:
+                await conn.execution_options(sqlite_write=True)
+                async with conn.begin():
+                    yield conn
         else:
             async with self.engine.begin() as conn:
                 yield conn
@@ -71,4 +75,5 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @sa.event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        write = conn.get_execution_options().get("sqlite_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

@@ -425,6 +425,16 @@ async def test_store_status_shows_backlog_and_clock_skew(server_settings: Any,
     assert (status["high_water_seq"], status["store_head_seq"], status["events_behind"]) == \
         (3, 5, 2)
     assert 118 <= status["clock_skew_seconds"] <= 122
+    # Prometheus sees the same, per store, without a token.
+    resp = await server.get("/metrics")
+    assert resp.status == 200 and resp.content_type == "text/plain"
+    metrics = await resp.text()
+    assert 'backoffice_store_events_behind{store_id="S001"} 2.0' in metrics
+    assert 'backoffice_store_high_water_seq{store_id="S001"} 3.0' in metrics
+    assert 'backoffice_events_ingested_total{store_id="S001"} 3.0' in metrics
+    assert 'backoffice_store_sync_lag_seconds{store_id="S001"}' in metrics
+    assert 'backoffice_http_requests_total{method="POST",route="/sync/v1/push",status="200"} ' \
+        '1.0' in metrics
     # A head_seq below the batch's own events is a contract error; nothing is applied.
     resp = await push(server, encode_push(PushBatch("S001", tuple(events[3:]), head_seq=4)),
                       office.store())
