@@ -24,6 +24,15 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from backoffice.demo.back_office import (
+    TRANSFER_ID,
+    move_transfers,
+    order_transfer,
+    publish_catalog,
+    receive_opening_stock,
+    show_head_office,
+    take_a_return,
+)
 from backoffice.demo.netproxy import LinkProxy
 from backoffice.demo.processes import (
     Service,
@@ -34,7 +43,6 @@ from backoffice.demo.processes import (
 )
 from backoffice.demo.shopping import (
     CASHIERS,
-    CATALOG,
     MANAGER,
     MANAGER_PIN,
     sale_request,
@@ -143,7 +151,13 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
     services.append(await start_service("server", ["server", "run", "--config", str(server_toml)],
                                         server_url, workdir / "server.log"))
     console.print(f"head office running at {server_url} (SQLite: {settings.database.url})")
-    await _publish_catalog(server_url, admin_token)
+    await publish_catalog(server_url, admin_token)
+    if len(stores) > 1:
+        # Coffee and wine from the first store to the last (an always-online one).
+        await order_transfer(server_url, admin_token, stores[0].store_id,
+                             stores[-1].store_id)
+        console.print(f"head office ordered transfer {TRANSFER_ID}: "
+                      f"{stores[0].store_id} → {stores[-1].store_id}")
     for store in stores:
         _write_store_config(store, _day_start(options, 0, store.timezone))
         await _checked(console, ["agent", "init", "--config", str(store.config_path)])
@@ -174,14 +188,15 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
                       "this morning")
     await asyncio.gather(*(_open_store(s, day) for s in stores))
     half = options.sales_per_day // 2
-    await asyncio.gather(*(_ring_up(s, half, rng) for s in stores))
+    sold = await asyncio.gather(*(_ring_up(s, half, rng) for s in stores))
     console.print(f"rang up {half} sales in each store; midday sync:")
     await _sync_all(console, stores)
     for store in offline:
         await store.proxy.up()
         console.print(f"store {store.store_id}: link to head office is [green]back up[/]")
     await asyncio.gather(*(_ring_up(s, options.sales_per_day - half, rng) for s in stores))
-    closings = await asyncio.gather(*(_close_store(s, day) for s in stores))
+    closings = await asyncio.gather(*(_close_store(s, day, first_sale)
+                                      for s, first_sale in zip(stores, sold, strict=True)))
     console.print(f"rang up {options.sales_per_day - half} more sales in each store; tills "
                   f"counted (Z reports: {', '.join(closings)}), business days closed; "
                   "end-of-day sync:")
@@ -194,8 +209,11 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
                 store.agent = None
 
 
-async def _ring_up(store: DemoStore, count: int, rng: random.Random) -> None:
-    """Two terminals ringing up ``count`` sales between them, concurrently."""
+async def _ring_up(store: DemoStore, count: int,
+                   rng: random.Random) -> tuple[str, str] | None:
+    """Two terminals ringing up ``count`` sales between them, concurrently; returns the first
+    sale recorded and the quantity of its first line (None for no sale)."""
+    recorded: list[tuple[str, str]] = []
     plans = [(TERMINALS[i % len(TERMINALS)], random_basket(rng), random.Random(rng.random()))
              for i in range(count)]
     async with aiohttp.ClientSession(base_url=store.url) as session:
@@ -210,29 +228,24 @@ async def _ring_up(store: DemoStore, count: int, rng: random.Random) -> None:
                 sale = sale_request(sale_rng, lines, quote["total"])
                 async with session.post("/api/v1/sales", json=sale, headers=headers) as resp:
                     await _json(resp, 201)
+                recorded.append((sale["sale_id"], str(lines[0]["quantity"])))
                 if sale_rng.random() < 0.05:
                     # A terminal that lost the answer retries: the agent answers the same sale.
                     async with session.post("/api/v1/sales", json=sale, headers=headers) as resp:
                         await _json(resp, 200)
 
         await asyncio.gather(*(terminal(t) for t in TERMINALS))
-
-
-async def _publish_catalog(server_url: str, admin_token: str) -> None:
-    """Head office owns the catalog: it is published there too (the stores imported the same
-    CSV because they start before their first sync)."""
-    headers = {"Authorization": f"Bearer {admin_token}"}
-    async with aiohttp.ClientSession(base_url=server_url, headers=headers) as session:
-        for sku, name, price, rate, barcode in CATALOG:
-            async with session.put(f"/api/v1/products/{sku}", json={
-                    "name": name, "price": price, "tax_rate": rate,
-                    "barcodes": [barcode]}) as resp:
-                await _json(resp, 200)
+    return recorded[0] if recorded else None
 
 
 async def _open_store(store: DemoStore, day: int) -> None:
-    """Each cashier clocks in and opens a cash session with a float on their terminal."""
+    """Each cashier clocks in and opens a cash session with a float on their terminal; on the
+    first day the opening stock is received."""
     async with aiohttp.ClientSession(base_url=store.url) as session:
+        if day == 0:
+            await receive_opening_stock(session, {
+                "Authorization": f"Bearer {store.terminal_tokens[TERMINALS[0]]}"},
+                store.store_id)
         for index, terminal_id in enumerate(TERMINALS):
             headers = {"Authorization": f"Bearer {store.terminal_tokens[terminal_id]}"}
             cashier = CASHIERS[index]
@@ -246,10 +259,15 @@ async def _open_store(store: DemoStore, day: int) -> None:
                 await _json(resp, 201)
 
 
-async def _close_store(store: DemoStore, day: int) -> str:
-    """Count each till (as expected: no over/short), close the business day, clock out."""
+async def _close_store(store: DemoStore, day: int, first_sale: tuple[str, str] | None) -> str:
+    """Take a return of the day's first sale, ship and receive transfers, count each till (as
+    expected: no over/short), close the business day, clock out."""
     over_short = []
     async with aiohttp.ClientSession(base_url=store.url) as session:
+        manager = {"Authorization": f"Bearer {store.terminal_tokens[TERMINALS[0]]}"}
+        if first_sale:
+            await take_a_return(session, manager, *first_sale, store.store_id, day)
+        moved = await move_transfers(session, manager, store.store_id, day)
         business_date = ""
         for index, terminal_id in enumerate(TERMINALS):
             headers = {"Authorization": f"Bearer {store.terminal_tokens[terminal_id]}"}
@@ -274,7 +292,8 @@ async def _close_store(store: DemoStore, day: int) -> str:
                                 json={"manager": {"employee_id": MANAGER, "pin": MANAGER_PIN}}
                                 ) as resp:
             await _json(resp, 201)
-    return f"{store.store_id} over/short {'/'.join(over_short)}"
+    return f"{store.store_id} over/short {'/'.join(over_short)}" + \
+        (f" ({', '.join(moved)})" if moved else "")
 
 
 def _session_id(store: DemoStore, day: int, terminal_id: str) -> str:
@@ -305,9 +324,6 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
         async with session.get(f"{server_url}/api/v1/reports/sales-by-store",
                                headers={"Authorization": f"Bearer {admin_token}"}) as resp:
             head_office = (await _json(resp, 200))["items"]
-        async with session.get(f"{server_url}/api/v1/reconciliation-items?status=open",
-                               headers={"Authorization": f"Bearer {admin_token}"}) as resp:
-            open_items = len((await _json(resp, 200))["items"])
         ledgers = {}
         for store in stores:
             headers = {"Authorization": f"Bearer {store.terminal_tokens['T1']}"}
@@ -341,8 +357,7 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
                           "yes" if sound[store.store_id] else "[red]NO[/]",
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
-    console.print(f"head office: {open_items} open reconciliation items (sales that did not "
-                  "match its catalog)")
+    await show_head_office(console, server_url, admin_token)
     if options.keep:
         await _keep_running(console, stores, server_url, admin_token)
     if all_ok:
