@@ -24,8 +24,10 @@ class Problem(Exception):
     """An answer that is an error: status, a message a person can act on, and extra members."""
 
     def __init__(self, status: int, detail: str, *, title: str | None = None,
-                 type_: str = "about:blank", **extra: Any) -> None:
+                 type_: str = "about:blank", headers: dict[str, str] | None = None,
+                 **extra: Any) -> None:
         super().__init__(detail)
+        self.headers = headers or {}
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
@@ -36,7 +38,8 @@ class Problem(Exception):
         body = {"type": self.type, "title": self.title, "status": self.status,
                 "detail": self.detail, **self.extra}
         return web.Response(status=self.status, text=json.dumps(body),
-                            content_type=PROBLEM_CONTENT_TYPE, headers=headers)
+                            content_type=PROBLEM_CONTENT_TYPE,
+                            headers={**self.headers, **(headers or {})})
 
 
 @web.middleware

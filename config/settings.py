@@ -31,10 +31,6 @@ class HttpSettings:
                    "leave unset behind a TLS-terminating proxy.", path=True)
     tls_key_file: Path | None = setting(None, help="PEM private key for tls_cert_file.",
                                         path=True)
-    request_timeout_seconds: int = setting(
-        60, help="Longest a request may take before it is abandoned with 503 and its "
-                   "transaction rolled back (head office only; a till's sale is never cut "
-                   "short).", check=checks.positive)
     shutdown_timeout_seconds: int = setting(
         30, help="On SIGTERM/SIGINT, how long in-flight requests get to finish (a push batch "
                    "commits or rolls back whole) before the process exits.",
@@ -62,6 +58,20 @@ class DatabaseSettings:
         help="SQLAlchemy-style URL. 'sqlite:///PATH' (embedded, the default; a relative PATH "
              "is relative to the config file) or 'postgresql://USER@HOST:PORT/DB' (asyncpg).",
         check=checks.database_url, path=True)
+    pool_size: int = setting(
+        10, help="PostgreSQL connections each server process keeps open.", check=checks.positive)
+    max_overflow: int = setting(
+        10, help="PostgreSQL connections a process may open beyond pool_size under load.",
+        check=checks.non_negative)
+    pool_timeout_seconds: int = setting(
+        10, help="How long a request waits for a free connection before it is answered 503 "
+                 "'busy, retry' (a store retries its batch with backoff).",
+        check=checks.positive)
+    statement_timeout_seconds: int = setting(
+        30, help="Longest a database statement or lock wait may take (PostgreSQL "
+                 "statement_timeout and lock_timeout; SQLite's busy timeout). Past it the "
+                 "transaction rolls back and the request is answered 503, nothing kept.",
+        check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
@@ -37,25 +36,41 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Abandon a request that runs too long: 503, and its transaction rolls back."""
-    seconds = request.app[keys.SETTINGS].http.request_timeout_seconds
+async def busy_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The database too busy to answer in time — no free connection, a lock held by another
+    process, a statement past its timeout — is a 503 the caller can retry, never a 500; the
+    transaction rolled back, so nothing was kept."""
     try:
-        async with asyncio.timeout(seconds):
-            return await handler(request)
-    except TimeoutError:
-        raise Problem(503, f"the request took longer than {seconds} s and was abandoned; "
-                           "nothing it would have changed was kept — retry") from None
+        return await handler(request)
+    except sa.exc.TimeoutError:
+        raise _busy("no database connection came free in time") from None
     except sa.exc.OperationalError as exc:
         if "database is locked" not in str(exc.orig):
             raise
-        raise Problem(503, "head office's database is busy (locked by another process); "
-                           "nothing was changed — retry shortly") from None
+        raise _busy("the database is locked by another process") from None
+    except sa.exc.DBAPIError as exc:
+        if not _is_pg_timeout(exc):
+            raise
+        raise _busy("a statement or lock wait took longer than "
+                    f"{request.app[keys.SETTINGS].database.statement_timeout_seconds} s") \
+            from None
+
+
+def _busy(why: str) -> Problem:
+    return Problem(503, f"head office is busy ({why}); nothing was changed — retry shortly",
+                   headers={"Retry-After": "2"})
+
+
+def _is_pg_timeout(exc: sa.exc.DBAPIError) -> bool:
+    """PostgreSQL's statement_timeout (57014) or lock_timeout (55P03)."""
+    code = getattr(exc.orig, "sqlstate", None) or getattr(
+        getattr(exc.orig, "__cause__", None), "sqlstate", None)
+    return code in ("57014", "55P03")
 
 
 def create_app(settings: ServerSettings) -> web.Application:
     app = web.Application(middlewares=[metrics_middleware, problem_middleware,
-                                       timeout_middleware, api_auth_middleware],
+                                       busy_middleware, api_auth_middleware],
                           client_max_size=settings.http.max_body_bytes)
     app[keys.SETTINGS] = settings
     app[METRICS] = Metrics()
@@ -66,7 +81,7 @@ def create_app(settings: ServerSettings) -> web.Application:
 
 
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
-    storage = Storage(app[keys.SETTINGS].database.url)
+    storage = Storage.for_settings(app[keys.SETTINGS].database)
     try:
         current = await current_revision(storage)
         if current != head_revision():

@@ -37,6 +37,9 @@ async def pull_changes(ledger: Ledger, settings: AgentSettings, session: aiohttp
             raise HeadOfficeUnreachable(url, str(exc) or type(exc).__name__) from exc
         if status in (401, 403):
             raise SyncRefused(settings.store.id, status, body[:200].decode("utf-8", "replace"))
+        if status in (502, 503, 504):  # busy or restarting: like unreachable, retry later
+            raise HeadOfficeUnreachable(url, f"HTTP {status}: "
+                                             f"{body[:200].decode('utf-8', 'replace')}")
         if status != 200:
             raise SyncRejected(status, body[:200].decode("utf-8", "replace"))
         try:

@@ -159,6 +159,8 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
             detail = _problem_detail(answer)
             if status in (401, 403):
                 raise SyncRefused(store_id, status, detail)
+            if status in (502, 503, 504):  # busy or restarting: like unreachable, retry later
+                raise HeadOfficeUnreachable(url, f"HTTP {status}: {detail}")
             if status == 409:
                 expected = _expected_seq(answer)
                 if expected is not None and expected - 1 != cursor and \

@@ -30,13 +30,33 @@ def async_url(url: str) -> str:
 class Storage:
     """The engine plus the write discipline of its dialect."""
 
-    def __init__(self, url: str) -> None:
+    @classmethod
+    def for_settings(cls, settings: Any) -> Storage:
+        """The storage a server's :class:`config.DatabaseSettings` describe."""
+        return cls(settings.url, pool_size=settings.pool_size,
+                   max_overflow=settings.max_overflow,
+                   pool_timeout=settings.pool_timeout_seconds,
+                   statement_timeout=settings.statement_timeout_seconds)
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10,
+                 pool_timeout: float = 10.0, statement_timeout: float = 30.0) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(async_url(url), pool_pre_ping=True)
-        self.is_sqlite = self.engine.dialect.name == "sqlite"
+        target = async_url(url)
+        self.is_sqlite = target.startswith("sqlite")
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if not self.is_sqlite:
+            # Timeouts enforced by PostgreSQL itself: a statement or lock wait past the limit
+            # fails there and the transaction rolls back, leaving the connection usable —
+            # never a query abandoned half-way on the client side.
+            millis = str(int(statement_timeout * 1000))
+            options.update(pool_size=pool_size, max_overflow=max_overflow,
+                           pool_timeout=pool_timeout, connect_args={"server_settings": {
+                               "statement_timeout": millis, "lock_timeout": millis,
+                               "idle_in_transaction_session_timeout": millis}})
+        self.engine: AsyncEngine = create_async_engine(target, **options)
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, int(statement_timeout * 1000))
 
     @contextlib.asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -61,7 +81,7 @@ class Storage:
         await self.engine.dispose()
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @sa.event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
@@ -70,7 +90,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
         cursor.close()
 
     @sa.event.listens_for(engine.sync_engine, "begin")
