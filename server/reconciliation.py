@@ -5,6 +5,10 @@ accepted; what does not match head office's catalog becomes a reconciliation ite
 - ``price_mismatch``: a line priced from the store's catalog (not by a manager's override or
   a scale label) differs from head office's price in force for that store at the time of the
   sale.
+
+One open item per store and SKU (and, for a price, per pair of prices): a store that sells an
+unknown SKU a hundred times before head office fixes its catalog gets one item to resolve,
+naming the first sale, not a hundred. Once resolved, a new occurrence files a new item.
 """
 
 from __future__ import annotations
@@ -35,22 +39,47 @@ async def check_sales(conn: AsyncConnection, events: list[StoreEvent]) -> int:
         scheduled.setdefault(row.sku, []).append(row)
     items = []
     now = datetime.now(UTC)
+    seen = await _open_keys(conn, events[0].store_id)
     for event in events:
         for number, line in enumerate(event.payload["lines"], start=1):
             sku = line["sku"]
             where = {"sale_id": event.payload["sale_id"], "line_no": number, "sku": sku}
             if sku not in known:
-                items.append(_item(event, "unknown_sku", {**where, "name": line["name"]}, now))
+                key: tuple[Any, ...] = ("unknown_sku", event.store_id, sku)
+                if key not in seen:
+                    seen.add(key)
+                    items.append(_item(event, "unknown_sku", {**where, "name": line["name"]},
+                                       now))
                 continue
             expected = _price_in_force(known[sku], scheduled.get(sku, []), event)
             if line["unit_price"] != expected and \
                     line.get("price_source", "catalog") == "catalog":
-                items.append(_item(event, "price_mismatch", {
-                    **where, "store_price": line["unit_price"], "head_office_price": expected},
-                    now))
+                key = ("price_mismatch", event.store_id, sku, line["unit_price"], expected)
+                if key not in seen:
+                    seen.add(key)
+                    items.append(_item(event, "price_mismatch", {
+                        **where, "store_price": line["unit_price"],
+                        "head_office_price": expected}, now))
     if items:
         await conn.execute(reconciliation_items.insert(), items)
     return len(items)
+
+
+async def _open_keys(conn: AsyncConnection, store_id: str) -> set[tuple[Any, ...]]:
+    """What the store's open catalog items are about, to file each problem once."""
+    result = await conn.execute(
+        sa.select(reconciliation_items.c.kind, reconciliation_items.c.detail).where(
+            reconciliation_items.c.store_id == store_id,
+            reconciliation_items.c.status == "open",
+            reconciliation_items.c.kind.in_(("unknown_sku", "price_mismatch"))))
+    keys: set[tuple[Any, ...]] = set()
+    for kind, detail in result:
+        if kind == "unknown_sku":
+            keys.add((kind, store_id, detail["sku"]))
+        else:
+            keys.add((kind, store_id, detail["sku"], detail["store_price"],
+                      detail["head_office_price"]))
+    return keys
 
 
 def _price_in_force(base: int, scheduled: list[Any], event: StoreEvent) -> int:

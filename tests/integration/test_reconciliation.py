@@ -80,3 +80,30 @@ async def test_business_problems_become_items_not_a_blocked_queue(
     resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
     assert [i["kind"] for i in (await resp.json())["items"] if i["kind"] != "stock_below_zero"
             ] == ["unknown_sku"]
+
+
+async def test_one_open_item_per_problem_not_per_sale(server_settings: Any,
+                                                      aiohttp_client: Any) -> None:
+    from tests.integration.helpers import batch, chained, push, sales_facts, set_up_head_office
+
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    events = chained("S001", sales_facts(6))  # each sells milk 1001 and soap 2001
+
+    async def open_items() -> list[tuple[str, int]]:
+        resp = await server.get("/api/v1/reconciliation-items?status=open",
+                                headers=office.admin)
+        return sorted((i["detail"]["sku"], i["seq"]) for i in (await resp.json())["items"]
+                      if i["kind"] == "unknown_sku")
+
+    for part in (events[:3], events[3:5]):
+        assert (await push(server, batch("S001", part), office.store())).status == 200
+    assert await open_items() == [("1001", 1), ("2001", 1)]  # the first sale names each
+    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=office.admin)
+    milk = next(i for i in (await resp.json())["items"] if i["detail"]["sku"] == "1001")
+    resp = await server.post(f"/api/v1/reconciliation-items/{milk['id']}/resolve",
+                             headers=office.admin, json={"resolution": "added later"})
+    assert resp.status == 200
+    # Resolved, it comes back at its next occurrence; the open one does not repeat.
+    assert (await push(server, batch("S001", events[5:]), office.store())).status == 200
+    assert await open_items() == [("1001", 6), ("2001", 1)]
