@@ -18,6 +18,7 @@ from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.projection import project
 from server.reconciliation import check_sales
 from server.storage import Storage
+from server.storage.bulk import insert_rows
 from server.storage.tables import store_events, stores
 from sync import PushAck, PushBatch, StoreEvent, first_broken_link
 
@@ -67,7 +68,7 @@ async def _check_already_held(conn: AsyncConnection, store_id: str,
 
 async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: datetime,
                   zone: ZoneInfo) -> None:
-    await conn.execute(store_events.insert(), [
+    await insert_rows(conn, store_events, [
         {"store_id": e.store_id, "seq": e.seq, "event_id": e.event_id, "kind": e.kind,
          "recorded_at": e.recorded_at, "business_date": date.fromisoformat(e.business_date),
          "payload": e.payload, "hash": e.hash, "received_at": received_at}

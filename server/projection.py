@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.storage.bulk import insert_rows
 from server.storage.tables import (
     cash_movements,
     cash_sessions,
@@ -235,19 +236,16 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
     """Write what ``events`` add; all of it or (the caller's savepoint) none of it."""
     rows = rows_for(events, zone)
     if rows.sales:
-        await conn.execute(sales.insert(), rows.sales)
+        await insert_rows(conn, sales, rows.sales)
         ids = await _sale_row_ids(conn, [s["sale_id"] for s in rows.sales])
-        if rows.lines:
-            await conn.execute(sale_lines.insert(), [{"sale_row": ids[sale_id], **line}
-                                                     for sale_id, line in rows.lines])
-        if rows.tenders:
-            await conn.execute(sale_tenders.insert(), [{"sale_row": ids[sale_id], **tender}
-                                                       for sale_id, tender in rows.tenders])
+        await insert_rows(conn, sale_lines, [{"sale_row": ids[sale_id], **line}
+                                             for sale_id, line in rows.lines])
+        await insert_rows(conn, sale_tenders, [{"sale_row": ids[sale_id], **tender}
+                                               for sale_id, tender in rows.tenders])
     for table, batch in ((sale_voids, rows.voids), (returns, rows.returns),
                          (cash_sessions, rows.sessions_opened), (cash_movements, rows.cash),
                          (time_punches, rows.punches)):
-        if batch:
-            await conn.execute(table.insert(), batch)
+        await insert_rows(conn, table, batch)
     for closed in rows.sessions_closed:
         await conn.execute(cash_sessions.update()
                            .where(cash_sessions.c.session_id == closed["session_id"])
@@ -255,7 +253,7 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
     for step in rows.transfer_steps:
         await _transfer_step(conn, step)
     if rows.movements:
-        await conn.execute(stock_movements.insert(), rows.movements)
+        await insert_rows(conn, stock_movements, rows.movements)
         await _apply_stock(conn, rows.movements)
     if rows.daily:
         await _add(conn, sales_daily, ("store_id", "business_date"), [

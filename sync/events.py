@@ -46,17 +46,45 @@ class StoreEvent:
                                      self.recorded_at, self.business_date, self.payload)
 
 
+class _NoStableForm(Exception):
+    """Raised by the fast path; the slow path then finds and names the offending value."""
+
+
 def canonical(value: Any, path: str = "payload") -> Any:
-    """Return ``value`` with dict keys sorted recursively; refuse values with no stable form."""
+    """Return ``value`` with dict keys sorted recursively; refuse values with no stable form
+    (:class:`NotCanonical` names where)."""
+    try:
+        return _fast_canonical(value)
+    except _NoStableForm:
+        return _named_canonical(value, path)
+
+
+def _fast_canonical(value: Any) -> Any:
+    """:func:`canonical` without building a path for every value (every event's payload goes
+    through here on both sides of the wire)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
+                raise _NoStableForm
+        return {key: _fast_canonical(value[key]) for key in sorted(value)}
+    if kind is list or kind is tuple:
+        return [_fast_canonical(item) for item in value]
+    raise _NoStableForm
+
+
+def _named_canonical(value: Any, path: str) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, dict):
         for key in value:
             if not isinstance(key, str):
                 raise NotCanonical(f"{path} key", key)
-        return {key: canonical(value[key], f"{path}.{key}") for key in sorted(value)}
+        return {key: _named_canonical(value[key], f"{path}.{key}") for key in sorted(value)}
     if isinstance(value, list | tuple):
-        return [canonical(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [_named_canonical(item, f"{path}[{index}]") for index, item in enumerate(value)]
     raise NotCanonical(path, value)
 
 

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -43,7 +44,10 @@ class Storage:
         self.url = url
         target = async_url(url)
         self.is_sqlite = target.startswith("sqlite")
-        options: dict[str, Any] = {"pool_pre_ping": True}
+        # orjson: JSON documents (every event's payload) are encoded several times faster
+        # than with the standard library, which showed in ingesting a big backlog.
+        options: dict[str, Any] = {"pool_pre_ping": True, "json_serializer": _json_text,
+                                   "json_deserializer": orjson.loads}
         if not self.is_sqlite:
             # Timeouts enforced by PostgreSQL itself: a statement or lock wait past the limit
             # fails there and the transaction rolls back, leaving the connection usable —
@@ -79,6 +83,10 @@ class Storage:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -6,11 +6,11 @@ is gap-free and tamper-evident by construction.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlite_utils import Database
 
 from sync.events import GENESIS_HASH, StoreEvent, canonical, canonical_event_bytes, chain_hash
@@ -44,7 +44,7 @@ def append_event(db: Database, store_id: str, kind: str, payload: dict[str, Any]
         "INSERT INTO events (seq, event_id, kind, recorded_at, business_date, payload, hash) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [seq, event_id, kind, recorded_at, business_date,
-         json.dumps(body, separators=(",", ":"), ensure_ascii=False), digest],
+         orjson.dumps(body).decode(), digest],
     )
     return StoreEvent(store_id=store_id, seq=seq, event_id=event_id, kind=kind,
                       recorded_at=recorded_at, business_date=business_date, payload=body,
@@ -69,7 +69,7 @@ def events_after(db: Database, store_id: str, after_seq: int, max_events: int,
             break
         out.append(StoreEvent(store_id=store_id, seq=seq, event_id=event_id, kind=kind,
                               recorded_at=recorded_at, business_date=business_date,
-                              payload=json.loads(payload), hash=digest))
+                              payload=orjson.loads(payload), hash=digest))
     return out
 
 
