@@ -22,17 +22,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import msgpack
 from rich.console import Console
 
 from backoffice.demo.processes import free_port, run_command, start_service, stop_service
 from bench.agent_sales import print_figures, rss_mb, write_catalog
 from config import load_agent_settings
+from server.catalog import upsert_product
+from server.storage import Storage
 from store_agent.app import store_context
 from store_agent.cash import open_session
 from store_agent.catalog import import_catalog_csv
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger, create_ledger, events_after, open_ledger, write_transaction
+from store_agent.pull_client import pull_changes
 from store_agent.sales import record_sale
 from store_agent.stock import receive
 from store_agent.sync_client import push_pending
@@ -77,6 +81,19 @@ def build_backlog(folder: Path, url: str, token: str, sales: int,
     events = db.execute("SELECT COUNT(*) FROM events").fetchone()[0]
     db.close()
     return settings, events
+
+
+async def publish_catalog(database_url: str, catalog_lines: list[str]) -> None:
+    """Head office knows the store's catalog (as it would: it owns it), so the week's sales
+    raise no reconciliation items."""
+    storage = Storage(database_url)
+    try:
+        for line in catalog_lines[1:]:
+            sku, name, price, rate, barcode = line.split(",")
+            await upsert_product(storage, sku, name, int(price.replace(".", "")), rate,
+                                 [barcode], True)
+    finally:
+        await storage.dispose()
 
 
 def physical_limit(settings: Any, folder: Path) -> tuple[float, int]:
@@ -130,9 +147,17 @@ async def main() -> None:
         console.print(f"building a week's backlog of {args.sales:,} sales ...")
         settings, events = build_backlog(folder, f"http://127.0.0.1:{port}", token, args.sales,
                                          0 if args.no_compress else 1024)
+        await publish_catalog(f"sqlite:///{folder / 'central.db'}",
+                              (folder / "catalog.csv").read_text(encoding="utf-8").splitlines())
         server = await start_service("server", ["server", "run", "--config",
                                                 str(folder / "server.toml")],
                                      f"http://127.0.0.1:{port}", folder / "server.log")
+        # The store had the catalog before it went offline: pull it first, untimed.
+        ledger = Ledger(settings.ledger.path, "S001")
+        await ledger.open()
+        async with aiohttp.ClientSession() as session:
+            await pull_changes(ledger, settings, session, None, "bench")
+        await ledger.close()
         peaks = {"server": 0.0, "agent": 0.0}
         stop = threading.Event()
 
