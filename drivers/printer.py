@@ -1,0 +1,125 @@
+"""The receipt printer's transports: a network printer on its raw port (``tcp://HOST:9100``),
+a serial printer through pyserial (``serial:///dev/ttyUSB0?baudrate=19200``, any
+``serial_for_url`` URL after the ``serial:`` prefix), or a file / character device
+(``file:///dev/usb/lp0``). Before a job the driver asks the printer's real-time status
+(DLE EOT 1, 2, 4) where the transport can answer, and sends nothing to a printer that is out
+of paper, has its cover open or does not answer — the job stays queued and the state is
+reported. Blocking I/O: the agent calls it from a worker thread.
+"""
+
+from __future__ import annotations
+
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import serial
+
+from drivers.status import PrinterState, state_from
+
+
+class PrinterNotReady(Exception):
+    def __init__(self, state: PrinterState, detail: str) -> None:
+        self.state = state
+        super().__init__(detail)
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterAddress:
+    url: str
+    timeout: float = 3.0
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+
+def check_url(url: str) -> str | None:
+    """A problem with a printer URL, or None."""
+    parts = urlsplit(url)
+    if parts.scheme == "tcp" and parts.hostname and parts.port:
+        return None
+    if parts.scheme == "file" and parts.path:
+        return None
+    if parts.scheme == "serial" and url[len("serial:"):].strip("/"):
+        return None
+    return ("must be tcp://HOST:PORT (a network printer, usually port 9100), "
+            "serial:///dev/ttyUSB0?baudrate=19200 or file:///dev/usb/lp0")
+
+
+def print_job(address: PrinterAddress, job: bytes) -> PrinterState:
+    """Send ``job`` if the printer is ready; return its state, or raise PrinterNotReady."""
+    scheme = address.scheme
+    if scheme == "tcp":
+        return _over_tcp(address, job)
+    if scheme == "serial":
+        return _over_serial(address, job)
+    if scheme == "file":
+        try:
+            with Path(urlsplit(address.url).path).open("ab") as device:
+                device.write(job)
+        except OSError as exc:
+            raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
+        return PrinterState.UNKNOWN
+    raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: unsupported printer URL")
+
+
+def query_state(address: PrinterAddress) -> PrinterState:
+    """Ask without printing (the health check)."""
+    return print_job(address, b"") if address.scheme != "file" else PrinterState.UNKNOWN
+
+
+def _ask(read: object, write: object) -> PrinterState:
+    answers = []
+    for request in (1, 2, 4):
+        write(bytes((0x10, 0x04, request)))  # type: ignore[operator]
+        answer = read()  # type: ignore[operator]
+        if not answer:
+            return PrinterState.OFFLINE
+        answers.append(answer[0])
+    return state_from(*answers)
+
+
+def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterState:
+    parts = urlsplit(address.url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port),
+                                      timeout=address.timeout) as sock:
+            state = _ask(lambda: sock.recv(1), sock.sendall)
+            if not state.can_print:
+                raise PrinterNotReady(state, f"printer at {parts.hostname}:{parts.port} "
+                                             f"is {state.value.replace('_', ' ')}")
+            if job:
+                sock.sendall(job)
+            return state
+    except TimeoutError as exc:
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
+                                                    f"{parts.port} did not answer") from exc
+    except OSError as exc:
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
+                                                    f"{parts.port}: {exc.strerror or exc}"
+                              ) from exc
+
+
+def _over_serial(address: PrinterAddress, job: bytes) -> PrinterState:
+    target = address.url[len("serial:"):]
+    target = target[2:] if target.startswith("//") else target
+    try:
+        port = serial.serial_for_url(target, timeout=address.timeout,
+                                     write_timeout=address.timeout)
+    except (serial.SerialException, ValueError) as exc:
+        raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
+    try:
+        state = _ask(lambda: port.read(1), port.write)
+        if not state.can_print:
+            raise PrinterNotReady(state, f"printer on {target} is "
+                                         f"{state.value.replace('_', ' ')}")
+        if job:
+            port.write(job)
+            port.flush()
+        return state
+    except serial.SerialException as exc:
+        raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
+    finally:
+        port.close()
