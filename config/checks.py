@@ -96,3 +96,23 @@ def terminals(value: Any) -> str | None:
     if len(set(value.values())) != len(value):
         return "two terminals share a token; give each terminal its own"
     return None
+
+
+def printer_url(value: Any) -> str | None:
+    if value == "":
+        return None
+    from drivers.printer import check_url
+
+    return check_url(value)
+
+
+def paper_width(value: Any) -> str | None:
+    return None if value in (58, 80) else "must be 58 or 80"
+
+
+def receipt_number_as(value: Any) -> str | None:
+    return None if value in ("barcode", "qr") else "must be barcode or qr"
+
+
+def drawer_pin(value: Any) -> str | None:
+    return None if value in (0, 2, 5) else "must be 2 or 5 (or 0: no drawer on the printer)"

@@ -192,6 +192,35 @@ class AgentSyncSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PrinterSettings:
+    """The store's receipt printer (docs/hardware.md). Receipts are queued in the ledger with
+    the sale and printed from the queue: a printer that is off, out of paper or open never
+    fails or slows a sale."""
+
+    url: str = setting(
+        "", help="tcp://HOST:9100 (a network printer's raw port), serial:///dev/ttyUSB0?"
+                 "baudrate=19200 (any pyserial URL after 'serial:'), file:///dev/usb/lp0, or "
+                 "empty for no printer (receipts wait in the queue).",
+        check=checks.printer_url)
+    width_mm: int = setting(80, help="Paper width: 80 (48 columns) or 58 (32 columns).",
+                            check=checks.paper_width)
+    header: str = setting("", help="Lines printed under the store name (newline-separated), "
+                                   "e.g. the address and tax number.")
+    footer: str = setting("Thank you for shopping with us",
+                          help="Lines printed at the end of each receipt (newline-separated).")
+    number_as: str = setting("barcode", help="How the receipt number is printed for returns: "
+                                             "barcode (CODE128) or qr.",
+                             check=checks.receipt_number_as)
+    drawer_pin: int = setting(2, help="Kick the cash drawer through the printer after a cash "
+                                      "sale: pin 2 or 5; 0 when the drawer is not on the "
+                                      "printer.", check=checks.drawer_pin)
+    timeout_seconds: int = setting(3, help="How long to wait for the printer to answer.",
+                                   check=checks.positive)
+    retry_seconds: int = setting(5, help="How often a queued receipt is retried while the "
+                                         "printer is not ready.", check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
     """Everything a store agent reads from ``store.toml``."""
 
@@ -204,4 +233,5 @@ class AgentSettings:
     http: HttpSettings = HttpSettings(port=8081)
     ledger: LedgerSettings = LedgerSettings()
     sync: AgentSyncSettings = AgentSyncSettings()
+    printer: PrinterSettings = PrinterSettings()
     logging: LoggingSettings = LoggingSettings()

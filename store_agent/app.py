@@ -15,6 +15,7 @@ from store_agent.auth import terminal_auth_middleware
 from store_agent.clock import Clock, clock_from_setting
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
+from store_agent.printing import PrintWorker
 from store_agent.stream import EventBroker
 from store_agent.sync_loop import SyncLoop
 from sync.money import exponent_of
@@ -32,6 +33,8 @@ def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Appli
     app.cleanup_ctx.append(_ledger_ctx)
     if settings.sync.enabled:
         app.cleanup_ctx.append(_sync_ctx)
+    if settings.printer.url:
+        app.cleanup_ctx.append(_printer_ctx)
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app
@@ -44,6 +47,15 @@ def store_context(settings: AgentSettings) -> StoreContext:
                         name=store.name, prices_include_tax=store.prices_include_tax,
                         require_pin=store.require_pin,
                         discount_limit_percent=store.discount_limit_percent)
+
+
+async def _printer_ctx(app: web.Application) -> AsyncIterator[None]:
+    worker = PrintWorker(app[keys.LEDGER], app[keys.SETTINGS], app[keys.CLOCK],
+                         app[keys.EVENTS])
+    await worker.start()
+    app[keys.PRINTER] = worker
+    yield
+    await worker.stop()
 
 
 async def _sync_ctx(app: web.Application) -> AsyncIterator[None]:

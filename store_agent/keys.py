@@ -8,6 +8,7 @@ from config import AgentSettings
 from store_agent.clock import Clock
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
+from store_agent.printing import PrintWorker
 from store_agent.stream import EventBroker
 from store_agent.sync_loop import SyncLoop
 
@@ -17,5 +18,6 @@ CLOCK = web.AppKey("clock", Clock)
 STORE = web.AppKey("store", StoreContext)
 EVENTS = web.AppKey("events", EventBroker)
 SYNC = web.AppKey("sync", SyncLoop)
+PRINTER = web.AppKey("printer", PrintWorker)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

@@ -31,7 +31,13 @@ from store_agent.clock import utc_text
 from store_agent.context import Outcome, StoreContext, request_digest
 from store_agent.documents import totals_json
 from store_agent.employees import identify, manager_approval
-from store_agent.errors import InvalidSale, SaleConflict, StateConflict, TendersDoNotCover
+from store_agent.errors import (
+    InvalidSale,
+    SaleConflict,
+    StateConflict,
+    TendersDoNotCover,
+    UnknownSale,
+)
 from store_agent.ledger import write_transaction
 from store_agent.ledger.projector import record
 from sync.money import format_minor
@@ -150,6 +156,19 @@ def enqueue_print(db: Database, seq: int, terminal_id: str, kind: str, document:
     db.execute("INSERT INTO print_queue (seq, terminal_id, kind, document, status, attempts, "
                "created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
                [seq, terminal_id, kind, json.dumps(document), created_at])
+
+
+def queue_reprint(db: Database, sale_id: str, created_at: str) -> int:
+    """Queue a copy of a recorded sale's receipt; returns the job id."""
+    with write_transaction(db):
+        row = db.execute("SELECT seq, terminal_id FROM sales WHERE sale_id = ?",
+                         [sale_id]).fetchone()
+        if row is None:
+            raise UnknownSale(sale_id)
+        cursor = db.execute("INSERT INTO print_queue (seq, terminal_id, kind, document, status, "
+                            "attempts, created_at) VALUES (?, ?, 'reprint', '{}', 'pending', "
+                            "0, ?)", [row[0], row[1], created_at])
+        return int(cursor.lastrowid or 0)
 
 
 def sales_summary(db: Database, business_date_: str | None) -> dict[str, Any]:

@@ -28,6 +28,8 @@ async def run_action(request: web.Request, action: Action) -> web.Response:
         app[keys.EVENTS].publish({"type": "ledger", "kind": outcome.kind, "seq": outcome.seq})
         if keys.SYNC in app:
             app[keys.SYNC].nudge()
+        if keys.PRINTER in app:
+            app[keys.PRINTER].nudge()
     return web.json_response(outcome.response, status=201 if outcome.created else 200)
 
 

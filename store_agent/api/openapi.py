@@ -124,6 +124,11 @@ def document() -> dict[str, Any]:
                  reason={"type": "string"}, manager=MANAGER),
             statuses=(400, 403, 404, 409, 415, 422, 507)),
             "parameters": [_path_param("sale_id")]},
+        "/api/v1/sales/{sale_id}/reprint": {"post": {
+            "summary": "Queue a copy of a sale's receipt (marked COPY; no drawer kick)",
+            "responses": {"202": {"description": "Queued", "content": {"application/json": {
+                "schema": OBJECT}}}, **_errors(404)}},
+            "parameters": [_path_param("sale_id")]},
         "/api/v1/returns": _post(
             "A return, with or without the original receipt",
             _obj(["return_id", "employee", "reason", "lines"], return_id=CLIENT_ID,

@@ -9,8 +9,9 @@ from aiohttp import web
 from backoffice.problems import Problem, read_json_object
 from store_agent import keys
 from store_agent.api.common import read, run_action
+from store_agent.clock import utc_text
 from store_agent.returns import record_return, void_sale
-from store_agent.sales import quote_basket, record_sale, sales_summary
+from store_agent.sales import queue_reprint, quote_basket, record_sale, sales_summary
 
 routes = web.RouteTableDef()
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -34,6 +35,19 @@ async def post_void(request: web.Request) -> web.Response:
     sale_id = request.match_info["sale_id"]
     return await run_action(request, lambda db, store, terminal, body, now: void_sale(
         db, store, terminal, sale_id, body, now))
+
+
+@routes.post("/api/v1/sales/{sale_id}/reprint")
+async def post_reprint(request: web.Request) -> web.Response:
+    """Queue a copy of a sale's receipt (marked COPY; it does not open the drawer)."""
+    sale_id = request.match_info["sale_id"]
+    app = request.app
+    now = utc_text(app[keys.CLOCK].now())
+    job_id = await app[keys.LEDGER].run(lambda db: queue_reprint(db, sale_id, now))
+    if keys.PRINTER in app:
+        app[keys.PRINTER].nudge()
+    return web.json_response({"sale_id": sale_id, "job_id": job_id, "status": "queued"},
+                             status=202)
 
 
 @routes.post("/api/v1/returns")

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from store_agent import keys
 from store_agent.api.common import read
 from store_agent.ledger import sync_state
+from store_agent.printing import queued
 
 routes = web.RouteTableDef()
 HEARTBEAT_SECONDS = 15.0
@@ -47,7 +48,10 @@ async def get_status(request: web.Request) -> web.Response:
     body = await read(request, work)
     return web.json_response({
         "store_id": request.app[keys.STORE].store_id, **body,
-        "devices": {},
+        "devices": {"receipt_printer": await request.app[keys.PRINTER].status()
+                    if keys.PRINTER in request.app else {
+                        "type": "receipt_printer", "url": "", "state": "not_configured",
+                        "queued": await read(request, queued)}},
         "sync_loop": request.app[keys.SYNC].status() if keys.SYNC in request.app
         else {"background": False},
         "clock": request.app[keys.CLOCK].now().isoformat(),

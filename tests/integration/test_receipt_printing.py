@@ -1,0 +1,118 @@
+"""Receipts printed from the ledger's queue on a network ESC/POS printer (the emulator on a
+loopback port), read back with the ESC/POS decoder: what a sale prints, and that a printer
+out of paper, with its cover open or unplugged never fails a sale — the fault shows in the
+agent's status and event stream, and the receipts come out once it is fixed."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+from drivers.emulators import NetworkPrinter
+from drivers.status import PrinterState
+from store_agent import create_app
+from tests.integration.agent_helpers import call, open_till, prepared_settings, sale
+
+
+async def _printed(printer: NetworkPrinter, count: int, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if len(printer.jobs) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(printer.jobs)} receipts printed, expected {count}")
+
+
+async def _status(agent: Any) -> dict[str, Any]:
+    status, body = await call(agent, "GET", "/api/v1/status")
+    assert status == 200
+    return dict(body["devices"]["receipt_printer"])
+
+
+async def test_receipts_print_and_survive_printer_faults(agent_settings_factory: Any,
+                                                         aiohttp_client: Any) -> None:
+    printer = await NetworkPrinter().start()
+    settings = prepared_settings(agent_settings_factory(extra=(
+        f'\n[printer]\nurl = "{printer.url}"\nwidth_mm = 58\nretry_seconds = 1\n'
+        'header = "12 Harbour Road\\nVAT DE123456789"\nfooter = "Danke!"\n')),
+        name="Café Nord")
+    agent = await aiohttp_client(create_app(settings))
+    try:
+        await open_till(agent)
+        status, cash_sale = await call(agent, "POST", "/api/v1/sales", sale(
+            {"sku": "1001", "quantity": "2"}, {"sku": "3001"},
+            tenders=[{"type": "cash", "amount": "20.00"}]))
+        assert status == 201, cash_sale
+        await _printed(printer, 1)
+        receipt = printer.printed[0]
+        assert receipt.lines[0] == "Café Nord"  # non-ASCII through the code page
+        assert receipt.lines[1:3] == ["12 Harbour Road", "VAT DE123456789"]
+        assert all(len(line) <= 32 for line in receipt.lines)  # 58 mm paper
+        text = receipt.text
+        assert f"Receipt {cash_sale['receipt_number']}" in text
+        total_line = next(line for line in receipt.lines if line.startswith("TOTAL"))
+        assert total_line.split()[-1] == cash_sale["total"]
+        change = next(line for line in receipt.lines if line.startswith("Change"))
+        assert Decimal(change.split()[-1]) == Decimal(cash_sale["change_due"])
+        assert receipt.barcodes == [cash_sale["receipt_number"]]
+        assert receipt.cuts == 1 and receipt.drawer_kicks == [2]  # cash: the drawer opens
+        assert "Danke!" in receipt.lines
+        assert (await _status(agent))["state"] == "ready"
+
+        # Paper out: the sale goes through at once; the receipt waits; status says why.
+        printer.state = PrinterState.PAPER_OUT
+        status, card_sale = await call(agent, "POST", "/api/v1/sales", sale(
+            {"sku": "2001"}, tenders=[{"type": "card", "amount": "2.37",
+                                       "reference": "****4242"}]))
+        assert status == 201, card_sale
+        await asyncio.sleep(0.5)
+        printer_status = await _status(agent)
+        assert printer_status["state"] == "paper_out" and printer_status["queued"] == 1
+        assert "paper out" in printer_status["last_error"]
+        assert len(printer.jobs) == 1
+        # Cover opened while the paper is changed; then closed: it prints by itself.
+        printer.state = PrinterState.COVER_OPEN
+        await asyncio.sleep(1.5)
+        assert (await _status(agent))["state"] == "cover_open"
+        printer.state = PrinterState.READY
+        await _printed(printer, 2)
+        assert printer.printed[1].barcodes == [card_sale["receipt_number"]]
+        assert printer.printed[1].drawer_kicks == []  # card only: the drawer stays shut
+        assert (await _status(agent))["queued"] == 0
+
+        # Unplugged: sales go on, receipts wait, and come out in order once it is back.
+        await printer.stop()
+        sold = []
+        for _ in range(3):
+            status, body = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1002"}))
+            assert status == 201
+            sold.append(body["receipt_number"])
+        await asyncio.sleep(0.5)
+        assert (await _status(agent))["state"] == "offline"
+        await printer.start()
+        await _printed(printer, 5)
+        assert [p.barcodes[0] for p in printer.printed[2:]] == sold
+
+        # A reprint: marked as a copy, and it does not open the drawer again.
+        status, body = await call(agent, "POST",
+                                  f"/api/v1/sales/{cash_sale['sale_id']}/reprint")
+        assert status == 202, body
+        await _printed(printer, 6)
+        copy = printer.printed[5]
+        assert "*** COPY ***" in copy.lines and copy.drawer_kicks == []
+        assert copy.barcodes == [cash_sale["receipt_number"]]
+        status, body = await call(agent, "POST", "/api/v1/sales/no-such-sale/reprint")
+        assert status == 404
+    finally:
+        await printer.stop()
+
+
+async def test_without_a_printer_receipts_wait_in_the_queue(agent_settings_factory: Any,
+                                                            aiohttp_client: Any) -> None:
+    settings = prepared_settings(agent_settings_factory())
+    agent = await aiohttp_client(create_app(settings))
+    await open_till(agent)
+    status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))
+    assert status == 201
+    printer_status = await _status(agent)
+    assert (printer_status["state"], printer_status["queued"]) == ("not_configured", 1)
