@@ -402,6 +402,42 @@ def agent_status(config_path: Path) -> None:
     out.print(table)
 
 
+@cli.group()
+def devices() -> None:
+    """The store's devices (receipt printer, ...): test them from the store server."""
+
+
+@devices.command("test")
+@agent_config
+def devices_test(config_path: Path) -> None:
+    """Print a test page on each configured device and report its state; exit 0 when every
+    configured device worked, 1 otherwise."""
+    from drivers.escpos_receipt import check_page_bytes
+    from drivers.printer import PrinterAddress, PrinterNotReady, print_job
+    from store_agent.printing import layout_of
+
+    settings: AgentSettings = _settings(_load_agent, config_path)
+    table = Table(title=f"store {settings.store.id}: devices")
+    for column in ("device", "address", "test", "state", "detail"):
+        table.add_column(column)
+    failed = False
+    printer = settings.printer
+    if not printer.url:
+        table.add_row("receipt printer", "—", "skipped", "not configured",
+                      "set [printer] url in the store's config")
+    else:
+        job = check_page_bytes(layout_of(settings), settings.store.name or settings.store.id)
+        try:
+            state = print_job(PrinterAddress(printer.url, printer.timeout_seconds), job)
+            table.add_row("receipt printer", printer.url, "test page printed", state.value, "")
+        except PrinterNotReady as exc:
+            failed = True
+            table.add_row("receipt printer", printer.url, "[red]failed[/]", exc.state.value,
+                          str(exc))
+    out.print(table)
+    sys.exit(1 if failed else 0)
+
+
 @cli.command("demo")
 @click.option("--stores", default=3, show_default=True, type=click.IntRange(1, 20),
               help="How many store agents to run.")
