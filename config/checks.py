@@ -116,3 +116,16 @@ def receipt_number_as(value: Any) -> str | None:
 
 def drawer_pin(value: Any) -> str | None:
     return None if value in (0, 2, 5) else "must be 2 or 5 (or 0: no drawer on the printer)"
+
+
+def baudrate(value: Any) -> str | None:
+    rates = (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200)
+    return None if value in rates else f"must be one of {', '.join(map(str, rates))}"
+
+
+def parity(value: Any) -> str | None:
+    return None if value in ("N", "E", "O") else "must be N, E or O"
+
+
+def scanner_suffix(value: Any) -> str | None:
+    return None if value in ("CR", "LF", "CRLF", "TAB") else "must be CR, LF, CRLF or TAB"

@@ -221,6 +221,26 @@ class PrinterSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScannerSettings:
+    """A serial barcode scanner (docs/hardware.md); its reads reach the terminals on the
+    agent's event stream."""
+
+    url: str = setting("", help="Serial port: a device path (/dev/ttyACM0), a COM port, or any "
+                                "pyserial URL (socket://HOST:PORT, rfc2217://...); empty for "
+                                "none.")
+    terminal: str = setting("T1", help="The terminal the scanner belongs to (reads carry it).")
+    baudrate: int = setting(9600, help="Line speed the scanner is set to.",
+                            check=checks.baudrate)
+    parity: str = setting("N", help="N (none), E (even) or O (odd); 8 data bits, 1 stop bit.",
+                          check=checks.parity)
+    suffix: str = setting("CR", help="What ends each code: CR, LF, CRLF or TAB.",
+                          check=checks.scanner_suffix)
+    prefix: str = setting("", help="Characters the scanner sends before each code, if set to.")
+    aim: bool = setting(False, help="The scanner sends AIM symbology identifiers (]E0, ]C1 ...) "
+                                    "before each code.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
     """Everything a store agent reads from ``store.toml``."""
 
@@ -234,4 +254,5 @@ class AgentSettings:
     ledger: LedgerSettings = LedgerSettings()
     sync: AgentSyncSettings = AgentSyncSettings()
     printer: PrinterSettings = PrinterSettings()
+    scanner: ScannerSettings = ScannerSettings()
     logging: LoggingSettings = LoggingSettings()

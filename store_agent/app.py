@@ -16,6 +16,7 @@ from store_agent.clock import Clock, clock_from_setting
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
+from store_agent.scanning import ScannerService
 from store_agent.stream import EventBroker
 from store_agent.sync_loop import SyncLoop
 from sync.money import exponent_of
@@ -35,6 +36,8 @@ def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Appli
         app.cleanup_ctx.append(_sync_ctx)
     if settings.printer.url:
         app.cleanup_ctx.append(_printer_ctx)
+    if settings.scanner.url:
+        app.cleanup_ctx.append(_scanner_ctx)
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app
@@ -47,6 +50,15 @@ def store_context(settings: AgentSettings) -> StoreContext:
                         name=store.name, prices_include_tax=store.prices_include_tax,
                         require_pin=store.require_pin,
                         discount_limit_percent=store.discount_limit_percent)
+
+
+async def _scanner_ctx(app: web.Application) -> AsyncIterator[None]:
+    scanner = ScannerService(app[keys.SETTINGS], app[keys.LEDGER], app[keys.STORE],
+                             app[keys.CLOCK], app[keys.EVENTS])
+    scanner.start()
+    app[keys.SCANNER] = scanner
+    yield
+    await scanner.stop()
 
 
 async def _printer_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ from store_agent.clock import Clock
 from store_agent.context import StoreContext
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
+from store_agent.scanning import ScannerService
 from store_agent.stream import EventBroker
 from store_agent.sync_loop import SyncLoop
 
@@ -19,5 +20,6 @@ STORE = web.AppKey("store", StoreContext)
 EVENTS = web.AppKey("events", EventBroker)
 SYNC = web.AppKey("sync", SyncLoop)
 PRINTER = web.AppKey("printer", PrintWorker)
+SCANNER = web.AppKey("scanner", ScannerService)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

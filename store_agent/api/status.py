@@ -51,7 +51,9 @@ async def get_status(request: web.Request) -> web.Response:
         "devices": {"receipt_printer": await request.app[keys.PRINTER].status()
                     if keys.PRINTER in request.app else {
                         "type": "receipt_printer", "url": "", "state": "not_configured",
-                        "queued": await read(request, queued)}},
+                        "queued": await read(request, queued)},
+                    **({"scanner": request.app[keys.SCANNER].status()}
+                       if keys.SCANNER in request.app else {})},
         "sync_loop": request.app[keys.SYNC].status() if keys.SYNC in request.app
         else {"background": False},
         "clock": request.app[keys.CLOCK].now().isoformat(),
