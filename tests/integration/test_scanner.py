@@ -47,7 +47,7 @@ async def test_scanner_reads_reach_the_terminal(agent_settings_factory: Any,
         stream = await agent.get("/api/v1/events", headers=auth("T1"))
         events = _events(stream)
         for _ in range(20):  # the scanner thread opens the port
-            status, body = await call(agent, "GET", "/api/v1/status")
+            _, body = await call(agent, "GET", "/api/v1/status")
             if body["devices"].get("scanner", {}).get("state") == "ready":
                 break
             await asyncio.sleep(0.05)
@@ -113,7 +113,7 @@ async def test_an_unplugged_scanner_reconnects(agent_settings_factory: Any,
         await server.wait_closed()
         device = await _next(events, "device", device="scanner", state="disconnected")
         assert f"127.0.0.1:{port}" in device["detail"]
-        status, body = await call(agent, "GET", "/api/v1/status")
+        _, body = await call(agent, "GET", "/api/v1/status")
         assert body["devices"]["scanner"]["state"] == "disconnected"
         # Plugged back in: it reconnects by itself and reads again.
         server = await asyncio.start_server(scanner, "127.0.0.1", port)
