@@ -5,13 +5,20 @@ bench without hardware.
 port 9100): it answers real-time status requests (DLE EOT n) from its settable state, prints
 (decodes into text lines, barcodes, QR codes, cuts and drawer kicks) what it receives while it
 has paper and its cover is shut, and renders a PNG preview of any job.
+
+:class:`LineDisplayEmulator` and :class:`ScaleEmulator` sit at the far end of a real pty pair,
+so the drivers open a real serial port (``emulator.path``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import select
+import threading
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -90,3 +97,114 @@ def preview_png(printout: Printout, path: Path, columns: int = 48) -> Path:
             draw.text((10 + column * char_w, row * line_h), char, fill=0, font=font)
     image.save(path)
     return path
+
+
+class PtyDevice:
+    """A serial device at the far end of a pty pair: the driver opens :attr:`path` as its
+    port; :meth:`answer` sees what the driver writes and returns what the device sends."""
+
+    def __init__(self) -> None:
+        self._master, self._slave = os.openpty()
+        self.path = os.ttyname(self._slave)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name=type(self).__name__)
+        self._thread.start()
+
+    def answer(self, data: bytes) -> bytes:  # pragma: no cover - overridden
+        return b""
+
+    def send(self, data: bytes) -> None:
+        os.write(self._master, data)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        for fd in (self._master, self._slave):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            ready, _, _ = select.select([self._master], [], [], 0.05)
+            if not ready:
+                continue
+            try:
+                data = os.read(self._master, 4096)
+            except OSError:
+                return
+            reply = self.answer(data)
+            if reply:
+                os.write(self._master, reply)
+
+
+class LineDisplayEmulator(PtyDevice):
+    """A 2 x 20 pole display that understands CD5220 and ESC/POS line-display commands and
+    keeps its screen."""
+
+    def __init__(self) -> None:
+        self.screen = [" " * 20, " " * 20]
+        self.frames = 0
+        self._row, self._col = 0, 0
+        self._pending = bytearray()
+        super().__init__()
+
+    @property
+    def lines(self) -> list[str]:
+        return [line.rstrip() for line in self.screen]
+
+    def answer(self, data: bytes) -> bytes:
+        self._pending += data
+        buffer = self._pending
+        i = 0
+        while i < len(buffer):
+            byte = buffer[i]
+            if byte == 0x1B and buffer[i + 1:i + 2] == b"@":
+                self.screen, self._row, self._col, i = [" " * 20, " " * 20], 0, 0, i + 2
+                self.frames += 1
+            elif byte == 0x1B and buffer[i + 1:i + 2] == b"Q":  # CD5220: ESC Q A|B text CR
+                end = buffer.find(b"\r", i)
+                if end == -1 or i + 3 > len(buffer):
+                    break
+                row = 0 if buffer[i + 2] == ord("A") else 1
+                self.screen[row] = buffer[i + 3:end].decode("cp437")[:20].ljust(20)
+                i = end + 1
+            elif byte == 0x0C:
+                self.screen, self._row, self._col, i = [" " * 20, " " * 20], 0, 0, i + 1
+            elif byte == 0x1F and buffer[i + 1:i + 2] == b"$":  # ESC/POS: US $ x y
+                if i + 4 > len(buffer):
+                    break
+                self._col, self._row = buffer[i + 2] - 1, buffer[i + 3] - 1
+                i += 4
+            elif byte >= 0x20:
+                line = self.screen[self._row]
+                char = bytes((byte,)).decode("cp437")
+                if self._col < 20:
+                    self.screen[self._row] = line[:self._col] + char + line[self._col + 1:]
+                self._col += 1
+                i += 1
+            else:
+                i += 1
+        del buffer[:i]
+        return b""
+
+
+class ScaleEmulator(PtyDevice):
+    """A scale with a settable weight and state, answering the Mettler-Toledo 8217 or the NCI
+    protocol; ``silent`` makes it not answer at all."""
+
+    def __init__(self, protocol: str = "mt8217") -> None:
+        from drivers.scale import ScaleState, Weighing
+
+        self.protocol = protocol
+        self.weighing = Weighing(ScaleState.STABLE, Decimal("0.000"))
+        self.silent = False
+        self.requests = 0
+        super().__init__()
+
+    def answer(self, data: bytes) -> bytes:
+        from drivers.scale import mt8217_answer, nci_answer
+
+        if b"W" not in data or self.silent:
+            return b""
+        self.requests += 1
+        return (mt8217_answer if self.protocol == "mt8217" else nci_answer)(self.weighing)
