@@ -129,3 +129,15 @@ def parity(value: Any) -> str | None:
 
 def scanner_suffix(value: Any) -> str | None:
     return None if value in ("CR", "LF", "CRLF", "TAB") else "must be CR, LF, CRLF or TAB"
+
+
+def display_protocol(value: Any) -> str | None:
+    return None if value in ("cd5220", "escpos") else "must be cd5220 or escpos"
+
+
+def scale_protocol(value: Any) -> str | None:
+    return None if value in ("mt8217", "nci") else "must be mt8217 or nci"
+
+
+def bytesize(value: Any) -> str | None:
+    return None if value in (7, 8) else "must be 7 or 8"

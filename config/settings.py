@@ -241,6 +241,35 @@ class ScannerSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DisplaySettings:
+    """A customer (pole) display, 2 x 20 (docs/hardware.md)."""
+
+    url: str = setting("", help="Serial port of the display (a device path, COM port or "
+                                "pyserial URL); empty for none.")
+    protocol: str = setting("cd5220", help="cd5220 or escpos (Epson DM-D line display).",
+                            check=checks.display_protocol)
+    terminal: str = setting("T1", help="The terminal the display faces the customer at.")
+    idle_message: str = setting("Welcome", help="Shown when no sale is in progress.")
+    idle_seconds: int = setting(20, help="Seconds after a sale before the idle message.",
+                                check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScaleSettings:
+    """A checkout scale on a serial port (docs/hardware.md)."""
+
+    url: str = setting("", help="Serial port of the scale; empty for none.")
+    protocol: str = setting("mt8217", help="mt8217 (Mettler-Toledo 8217) or nci "
+                                           "(NCI / Weigh-Tronix general protocol).",
+                            check=checks.scale_protocol)
+    baudrate: int = setting(9600, help="Line speed.", check=checks.baudrate)
+    parity: str = setting("E", help="N, E or O.", check=checks.parity)
+    bytesize: int = setting(7, help="Data bits: 7 or 8.", check=checks.bytesize)
+    timeout_seconds: int = setting(1, help="How long to wait for the scale's answer.",
+                                   check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
     """Everything a store agent reads from ``store.toml``."""
 
@@ -255,4 +284,6 @@ class AgentSettings:
     sync: AgentSyncSettings = AgentSyncSettings()
     printer: PrinterSettings = PrinterSettings()
     scanner: ScannerSettings = ScannerSettings()
+    display: DisplaySettings = DisplaySettings()
+    scale: ScaleSettings = ScaleSettings()
     logging: LoggingSettings = LoggingSettings()

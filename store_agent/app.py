@@ -14,6 +14,7 @@ from store_agent.api.errors import agent_error_middleware
 from store_agent.auth import terminal_auth_middleware
 from store_agent.clock import Clock, clock_from_setting
 from store_agent.context import StoreContext
+from store_agent.devices import DisplayService, ScaleService
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
 from store_agent.scanning import ScannerService
@@ -38,6 +39,10 @@ def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Appli
         app.cleanup_ctx.append(_printer_ctx)
     if settings.scanner.url:
         app.cleanup_ctx.append(_scanner_ctx)
+    if settings.display.url:
+        app.cleanup_ctx.append(_display_ctx)
+    if settings.scale.url:
+        app.cleanup_ctx.append(_scale_ctx)
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app
@@ -50,6 +55,22 @@ def store_context(settings: AgentSettings) -> StoreContext:
                         name=store.name, prices_include_tax=store.prices_include_tax,
                         require_pin=store.require_pin,
                         discount_limit_percent=store.discount_limit_percent)
+
+
+async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
+    display = DisplayService(app[keys.SETTINGS], app[keys.EVENTS])
+    app[keys.EVENTS].listen(display.on_notice)
+    app[keys.DISPLAY] = display
+    display.show(app[keys.SETTINGS].display.idle_message)
+    yield
+    await display.stop()
+
+
+async def _scale_ctx(app: web.Application) -> AsyncIterator[None]:
+    scale = ScaleService(app[keys.SETTINGS], app[keys.EVENTS])
+    app[keys.SCALE] = scale
+    yield
+    await scale.stop()
 
 
 async def _scanner_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -7,6 +7,7 @@ from aiohttp import web
 from config import AgentSettings
 from store_agent.clock import Clock
 from store_agent.context import StoreContext
+from store_agent.devices import DisplayService, ScaleService
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
 from store_agent.scanning import ScannerService
@@ -21,5 +22,7 @@ EVENTS = web.AppKey("events", EventBroker)
 SYNC = web.AppKey("sync", SyncLoop)
 PRINTER = web.AppKey("printer", PrintWorker)
 SCANNER = web.AppKey("scanner", ScannerService)
+DISPLAY = web.AppKey("display", DisplayService)
+SCALE = web.AppKey("scale", ScaleService)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 QUEUE_SIZE = 256
@@ -14,12 +14,20 @@ QUEUE_SIZE = 256
 class EventBroker:
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[dict[str, Any]]] = set()
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def listen(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener`` with every notice (in-process followers such as the display);
+        it must not block."""
+        self._listeners.append(listener)
 
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)
 
     def publish(self, notice: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            listener(notice)
         for queue in self._subscribers:
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):

@@ -26,6 +26,11 @@ async def run_action(request: web.Request, action: Action) -> web.Response:
     outcome = await app[keys.LEDGER].run(lambda db: action(db, store, terminal_id, body, now))
     if isinstance(outcome, Outcome) and outcome.created:
         app[keys.EVENTS].publish({"type": "ledger", "kind": outcome.kind, "seq": outcome.seq})
+        if outcome.kind == "sale.completed":
+            app[keys.EVENTS].publish({"type": "sale", "terminal_id": terminal_id,
+                                      "sale_id": outcome.response["sale_id"],
+                                      "total": outcome.response["total"],
+                                      "change_due": outcome.response["change_due"]})
         if keys.SYNC in app:
             app[keys.SYNC].nudge()
         if keys.PRINTER in app:

@@ -60,7 +60,8 @@ def _errors(*statuses: int) -> dict[str, Any]:
                  403: "The employee may not do this (PIN, manager approval)",
                  404: "Unknown product, sale or session", 409: "Conflicts with the current state",
                  413: "Body too large", 415: "Not application/json",
-                 422: "A field is invalid", 507: "The ledger cannot grow; nothing was written"}
+                 422: "A field is invalid", 503: "A device did not answer",
+                 507: "The ledger cannot grow; nothing was written"}
     return {str(s): {"description": described[s],
                      "content": {"application/problem+json": {"schema": _ref("Problem")}}}
             for s in (401, *statuses)}
@@ -216,6 +217,9 @@ def document() -> dict[str, Any]:
         "/api/v1/products/{code}": {**_get("A product by barcode or SKU: price now, tax, stock",
                                            (), (404, 422)),
                                     "parameters": [_path_param("code")]},
+        "/api/v1/scale": _get("The weight on the checkout scale when stable (409 in motion, "
+                              "over capacity or under zero; 503 when it does not answer)",
+                              (), (404, 409, 503)),
         "/api/v1/status": _get("Agent status: unsynced events, last sync, clock skew, devices"),
         "/api/v1/events": {"get": {"summary": "Live notices (Server-Sent Events)",
                                    "responses": {"200": {"description": "text/event-stream",

@@ -7,6 +7,7 @@ from aiohttp import web
 from sqlite_utils import Database
 
 from backoffice.problems import Problem
+from drivers.scale import ScaleFault, ScaleState
 from store_agent import keys
 from store_agent.api.common import read, run_action
 from store_agent.catalog import find_by_barcode, find_by_sku, product_view, search
@@ -50,6 +51,24 @@ async def post_shipment(request: web.Request) -> web.Response:
 @routes.get("/api/v1/transfers")
 async def get_transfers(request: web.Request) -> web.Response:
     return web.json_response({"items": await read(request, list_transfers)})
+
+
+@routes.get("/api/v1/scale")
+async def get_weight(request: web.Request) -> web.Response:
+    """The weight on the checkout scale, when it is stable."""
+    if keys.SCALE not in request.app:
+        raise Problem(404, "no scale is configured at this store ([scale] url in its config)")
+    try:
+        weighing = await request.app[keys.SCALE].weigh()
+    except ScaleFault as exc:
+        raise Problem(503, str(exc), state=exc.state.value) from exc
+    if weighing.state != ScaleState.STABLE:
+        what = weighing.state.value.replace("_", " ")
+        raise Problem(409, f"the scale is {what}: wait for a stable weight"
+                      if weighing.state == ScaleState.IN_MOTION else
+                      f"the scale is {what}: take the goods off and zero it",
+                      state=weighing.state.value)
+    return web.json_response({"state": "stable", "weight_kg": str(weighing.kilograms)})
 
 
 @routes.post("/api/v1/stock/adjustments")

@@ -52,8 +52,10 @@ async def get_status(request: web.Request) -> web.Response:
                     if keys.PRINTER in request.app else {
                         "type": "receipt_printer", "url": "", "state": "not_configured",
                         "queued": await read(request, queued)},
-                    **({"scanner": request.app[keys.SCANNER].status()}
-                       if keys.SCANNER in request.app else {})},
+                    **{name: request.app[key].status()
+                       for name, key in (("scanner", keys.SCANNER),
+                                         ("customer_display", keys.DISPLAY),
+                                         ("scale", keys.SCALE)) if key in request.app}},
         "sync_loop": request.app[keys.SYNC].status() if keys.SYNC in request.app
         else {"background": False},
         "clock": request.app[keys.CLOCK].now().isoformat(),

@@ -1,0 +1,125 @@
+"""The customer display and the scale in the agent.
+
+The display follows its terminal: each scanned item with its price, the total and change when
+a sale is recorded, then the idle message. Every write happens in a background task, so a
+display that is gone never slows or fails a sale — it shows as ``disconnected`` in status.
+
+The scale is asked on demand (``GET /api/v1/scale``) from a worker thread, one question at a
+time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from config import AgentSettings
+from drivers.display import DisplayGone, LineDisplay
+from drivers.scale import Scale, ScaleFault, Weighing
+from store_agent.stream import EventBroker
+
+
+class DisplayService:
+    def __init__(self, settings: AgentSettings, events: EventBroker) -> None:
+        config = settings.display
+        self.terminal = config.terminal
+        self._driver = LineDisplay(config.url, config.protocol)
+        self._idle_message = config.idle_message
+        self._idle_seconds = config.idle_seconds
+        self._events = events
+        self._lock = asyncio.Lock()
+        self._idle_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.state = "unknown"
+        self.detail: str | None = None
+        self.lines: tuple[str, str] = ("", "")
+
+    def status(self) -> dict[str, Any]:
+        return {"type": "customer_display", "url": self._driver.url, "terminal": self.terminal,
+                "state": self.state, "detail": self.detail, "showing": list(self.lines)}
+
+    def show(self, upper: str, lower: str = "", *, then_idle: bool = False) -> None:
+        """Put two lines on the display in the background."""
+        task = asyncio.create_task(self._show(upper, lower))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        if self._idle_task is not None:
+            self._idle_task.cancel()
+            self._idle_task = None
+        if then_idle:
+            self._idle_task = asyncio.create_task(self._idle_later())
+
+    async def stop(self) -> None:
+        for task in (*self._tasks, *([self._idle_task] if self._idle_task else [])):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _idle_later(self) -> None:
+        await asyncio.sleep(self._idle_seconds)
+        await self._show(self._idle_message, "")
+
+    async def _show(self, upper: str, lower: str) -> None:
+        async with self._lock:
+            try:
+                await asyncio.to_thread(self._driver.show, upper, lower)
+            except DisplayGone as exc:
+                self._set("disconnected", str(exc))
+                return
+            self.lines = (upper[:20], lower[:20])
+            self._set("ready", None)
+
+    def _set(self, state: str, detail: str | None) -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            self._events.publish({"type": "device", "device": "customer_display",
+                                  "state": state, "detail": detail})
+
+    def on_notice(self, notice: dict[str, Any]) -> None:
+        """Follow the event stream: scans at this terminal, sales recorded on it."""
+        if notice.get("type") == "scan" and notice.get("terminal_id") == self.terminal:
+            product = notice.get("product")
+            if product:
+                self.show(product["name"], f"{product['price']:>20}")
+            elif notice.get("valid") is False:
+                self.show("Please scan again", "")
+        elif notice.get("type") == "sale" and notice.get("terminal_id") == self.terminal:
+            change = notice.get("change_due")
+            self.show(f"TOTAL {notice['total']:>14}",
+                      f"CHANGE {change:>13}" if change and change != "0.00" else "Thank you",
+                      then_idle=True)
+
+
+class ScaleService:
+    def __init__(self, settings: AgentSettings, events: EventBroker) -> None:
+        config = settings.scale
+        self._driver = Scale(config.url, config.protocol, config.baudrate, config.parity,
+                             config.bytesize, config.timeout_seconds)
+        self._events = events
+        self._lock = asyncio.Lock()
+        self.state = "unknown"
+        self.detail: str | None = None
+
+    def status(self) -> dict[str, Any]:
+        return {"type": "scale", "url": self._driver.url, "protocol": self._driver.protocol,
+                "state": self.state, "detail": self.detail}
+
+    async def weigh(self) -> Weighing:
+        async with self._lock:
+            try:
+                weighing = await asyncio.to_thread(self._driver.weigh)
+            except ScaleFault as exc:
+                self._set(exc.state.value, str(exc))
+                raise
+        self._set(weighing.state.value, None)
+        return weighing
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._driver.close)
+
+    def _set(self, state: str, detail: str | None) -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            self._events.publish({"type": "device", "device": "scale", "state": state,
+                                  "detail": detail})
