@@ -141,9 +141,12 @@ class SerialScanner:
             framer = Framer(SUFFIXES[config.suffix], config.prefix.encode(), config.aim)
             try:
                 while not self._stop.is_set():
-                    data = port.read(256)
+                    # One byte (or the timeout), then whatever else has arrived: a read of
+                    # N bytes would wait for N, or for the timeout, on every code.
+                    data = port.read(1)
                     if not data:
                         continue
+                    data += port.read(port.in_waiting)
                     for read in framer.feed(data):
                         self._on_read(read)
                     if framer.looks_misconfigured:
