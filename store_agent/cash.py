@@ -15,6 +15,7 @@ from store_agent.basket import TENDER_TYPES
 from store_agent.context import Outcome, StoreContext
 from store_agent.employees import identify, manager_approval
 from store_agent.errors import InvalidSale, StateConflict, UnknownSession
+from store_agent.sales import enqueue_print
 from sync.events import StoreEvent
 from sync.money import format_minor
 
@@ -66,6 +67,10 @@ def cash_movement(db: Database, store: StoreContext, session_id: str, kind: str,
                "session_id": session_id, "reason": event.payload["reason"]}
         if "amount" in event.payload:
             out["amount"] = format_minor(event.payload["amount"], store.exponent)
+        if kind == "cash.no_sale":  # the audited opening kicks the drawer, in the same commit
+            terminal = db.execute("SELECT terminal_id FROM cash_sessions WHERE session_id = ?",
+                                  [session_id]).fetchone()[0]
+            enqueue_print(db, event.seq, terminal, "drawer_kick", {}, event.recorded_at)
         return out
 
     return perform(db, store, f"movement:{movement_id}", request, now, build, answer)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from escpos.printer import Dummy
 from sqlite_utils import Database
 
 from config import AgentSettings
@@ -53,6 +54,11 @@ def next_job(db: Database, layout: ReceiptLayout, store_name: str) -> PrintJob |
     if row is None:
         return None
     job_id, seq, kind = row
+    if kind == "drawer_kick":  # a no-sale opening: just the pulse, on the printer's pin
+        kick = Dummy()
+        if layout.drawer_pin:
+            kick.cashdraw(layout.drawer_pin)
+        return PrintJob(job_id=job_id, seq=seq, kind=kind, data=bytes(kick.output))
     payload, business_date = db.execute("SELECT payload, business_date FROM events "
                                         "WHERE seq = ?", [seq]).fetchone()
     sale = json.loads(payload)

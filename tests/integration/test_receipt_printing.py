@@ -38,7 +38,7 @@ async def test_receipts_print_and_survive_printer_faults(agent_settings_factory:
         name="Café Nord")
     agent = await aiohttp_client(create_app(settings))
     try:
-        await open_till(agent)
+        session_id = await open_till(agent)
         status, cash_sale = await call(agent, "POST", "/api/v1/sales", sale(
             {"sku": "1001", "quantity": "2"}, {"sku": "3001"},
             tenders=[{"type": "cash", "amount": "20.00"}]))
@@ -103,6 +103,15 @@ async def test_receipts_print_and_survive_printer_faults(agent_settings_factory:
         assert copy.barcodes == [cash_sale["receipt_number"]]
         status, body = await call(agent, "POST", "/api/v1/sales/no-such-sale/reprint")
         assert status == 404
+
+        # An audited no-sale opening kicks the drawer through the printer, nothing printed.
+        status, body = await call(agent, "POST", f"/api/v1/cash-sessions/{session_id}/no-sale",
+                                  {"movement_id": "no-sale-0001", "employee": "E100",
+                                   "reason": "check a note"})
+        assert status == 201, body
+        await _printed(printer, 7)
+        kick = printer.printed[6]
+        assert (kick.drawer_kicks, kick.lines, kick.cuts) == ([2], [], 0)
     finally:
         await printer.stop()
 
