@@ -410,30 +410,20 @@ def devices() -> None:
 @devices.command("test")
 @agent_config
 def devices_test(config_path: Path) -> None:
-    """Print a test page on each configured device and report its state; exit 0 when every
-    configured device worked, 1 otherwise."""
-    from drivers.escpos_receipt import check_page_bytes
-    from drivers.printer import PrinterAddress, PrinterNotReady, print_job
-    from store_agent.printing import layout_of
+    """Print a test page and kick the drawer, write to the display, read the scale, open the
+    scanner's port; report each configured device's state. Exit 0 when every configured
+    device worked, 1 otherwise."""
+    from store_agent.device_check import check_devices
 
     settings: AgentSettings = _settings(_load_agent, config_path)
     table = Table(title=f"store {settings.store.id}: devices")
     for column in ("device", "address", "test", "state", "detail"):
         table.add_column(column)
     failed = False
-    printer = settings.printer
-    if not printer.url:
-        table.add_row("receipt printer", "—", "skipped", "not configured",
-                      "set [printer] url in the store's config")
-    else:
-        job = check_page_bytes(layout_of(settings), settings.store.name or settings.store.id)
-        try:
-            state = print_job(PrinterAddress(printer.url, printer.timeout_seconds), job)
-            table.add_row("receipt printer", printer.url, "test page printed", state.value, "")
-        except PrinterNotReady as exc:
-            failed = True
-            table.add_row("receipt printer", printer.url, "[red]failed[/]", exc.state.value,
-                          str(exc))
+    for row in check_devices(settings):
+        failed |= not row.ok
+        table.add_row(row.device, row.address or "—",
+                      row.test if row.ok else f"[red]{row.test}[/]", row.state, row.detail)
     out.print(table)
     sys.exit(1 if failed else 0)
 

@@ -14,6 +14,7 @@ a scale that does not answer in time is offline.
 
 from __future__ import annotations
 
+import termios
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -136,8 +137,11 @@ class Scale:
                 self._port = serial.serial_for_url(
                     self.url, baudrate=self.baudrate, parity=self.parity,
                     bytesize=self.bytesize, timeout=self.timeout)
-            except (serial.SerialException, ValueError, OSError) as exc:
-                raise ScaleFault(ScaleState.OFFLINE, f"scale on {self.url}: {exc}") from exc
+            except (serial.SerialException, ValueError, OSError, termios.error) as exc:
+                raise ScaleFault(ScaleState.OFFLINE, f"scale on {self.url}: cannot open it "
+                                                     f"at {self.baudrate} baud, "
+                                                     f"{self.bytesize}{self.parity}1: {exc}"
+                                 ) from exc
         return self._port
 
     def weigh(self) -> Weighing:

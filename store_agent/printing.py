@@ -29,6 +29,7 @@ from store_agent.ledger import Ledger, write_transaction
 from store_agent.stream import EventBroker
 
 log = logging.getLogger(__name__)
+HEALTH_CHECK_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class PrintWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.state = PrinterState.UNKNOWN
+        self._next_check = 0.0
         self.last_error: str | None = None
         self.last_printed_at: str | None = None
 
@@ -137,8 +139,13 @@ class PrintWorker:
         while True:
             job = await self._ledger.run(lambda db: next_job(db, self._layout, store_name))
             if job is None:
-                if self.state == PrinterState.UNKNOWN:
-                    self._set(await self._ask(), None)
+                # Idle: a health check now and then, so status shows a printer that ran out
+                # of paper or was unplugged before the next sale needs it.
+                now = asyncio.get_running_loop().time()
+                if self.state == PrinterState.UNKNOWN or now >= self._next_check:
+                    self._next_check = now + HEALTH_CHECK_SECONDS
+                    state = await self._ask()
+                    self._set(state, self.last_error if not state.can_print else None)
                 return
             try:
                 state = await asyncio.to_thread(print_job, self._address, job.data)
