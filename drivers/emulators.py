@@ -208,3 +208,22 @@ class ScaleEmulator(PtyDevice):
             return b""
         self.requests += 1
         return (mt8217_answer if self.protocol == "mt8217" else nci_answer)(self.weighing)
+
+
+class ScannerEmulator(PtyDevice):
+    """A serial scanner at the far end of a pty pair: :meth:`scan` sends a code the way a
+    scanner programmed with ``suffix``, ``prefix`` and AIM identifiers would; ``pieces``
+    splits the frame across writes as a slow line does."""
+
+    def __init__(self, suffix: bytes = b"\r", prefix: bytes = b"", aim: str = "") -> None:
+        self.suffix, self.prefix, self.aim = suffix, prefix, aim
+        super().__init__()
+
+    def scan(self, code: str, pieces: int = 1) -> None:
+        frame = self.prefix + self.aim.encode() + code.encode("ascii") + self.suffix
+        step = max(1, len(frame) // pieces)
+        for start in range(0, len(frame), step):
+            self.send(frame[start:start + step])
+
+    def unplug(self) -> None:
+        self.close()

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import ClientResponse
 
+from drivers.emulators import ScannerEmulator
 from store_agent import create_app
 from store_agent.barcodes import variable_measure_label
 from tests.integration.agent_helpers import auth, call, prepared_settings
@@ -38,10 +38,10 @@ async def _next(events: AsyncIterator[tuple[str, dict[str, Any]]], kind: str,
 
 async def test_scanner_reads_reach_the_terminal(agent_settings_factory: Any,
                                                aiohttp_client: Any) -> None:
-    master, slave = os.openpty()
+    scanner = ScannerEmulator(suffix=b"\r\n", aim="]E0")
     try:
         settings = prepared_settings(agent_settings_factory(extra=(
-            f'\n[scanner]\nurl = "{os.ttyname(slave)}"\nsuffix = "CRLF"\naim = true\n'
+            f'\n[scanner]\nurl = "{scanner.path}"\nsuffix = "CRLF"\naim = true\n'
             'terminal = "T2"\n')))
         agent = await aiohttp_client(create_app(settings))
         stream = await agent.get("/api/v1/events", headers=auth("T1"))
@@ -54,9 +54,7 @@ async def test_scanner_reads_reach_the_terminal(agent_settings_factory: Any,
         assert body["devices"]["scanner"]["state"] == "ready", body
 
         # A code split across reads, with its AIM identifier.
-        os.write(master, b"]E0400638")
-        await asyncio.sleep(0.1)
-        os.write(master, b"1333931\r\n")
+        scanner.scan("4006381333931", pieces=3)
         scan = await _next(events, "scan")
         assert (scan["code"], scan["symbology"], scan["terminal_id"]) == (
             "4006381333931", "ean/upc", "T2")
@@ -65,25 +63,24 @@ async def test_scanner_reads_reach_the_terminal(agent_settings_factory: Any,
 
         # A scale label carries its price; a misread check digit is flagged, not looked up.
         label = variable_measure_label("20", "54321", 349)
-        os.write(master, f"]E0{label}\r\n]E04006381333932\r\n".encode())
+        scanner.send(f"]E0{label}\r\n]E04006381333932\r\n".encode())
         scan = await _next(events, "scan", code=label)
         assert (scan["product"]["sku"], scan["embedded_price"]) == ("9002", "3.49")
         scan = await _next(events, "scan", code="4006381333932")
         assert scan["valid"] is False and "check digit" in scan["problem"]
 
         # Garbage (what a wrong baud rate looks like) is dropped, and named as such.
-        os.write(master, b"\xe6\x9f\x80\r\n" * 3 + b"\x00" * 200)
+        scanner.send(b"\xe6\x9f\x80\r\n" * 3 + b"\x00" * 200)
         device = await _next(events, "device", device="scanner", state="misconfigured")
-        assert "baud rate" in device["detail"] and os.ttyname(slave) in device["detail"]
+        assert "baud rate" in device["detail"] and scanner.path in device["detail"]
         assert "9600 baud" in device["detail"]
-        os.write(master, b"]E04006381333931\r\n")
+        scanner.send(b"]E04006381333931\r\n")
         await _next(events, "device", device="scanner", state="ready")
         scan = await _next(events, "scan")
         assert scan["code"] == "4006381333931"
         stream.close()
     finally:
-        os.close(master)
-        os.close(slave)
+        scanner.close()
 
 
 async def test_an_unplugged_scanner_reconnects(agent_settings_factory: Any,
