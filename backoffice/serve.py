@@ -20,7 +20,8 @@ async def serve(app: web.Application, host: str, port: int, name: str,
                            shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+        # A deep accept queue: a thousand stores reconnecting at once must not find it full.
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, backlog=1024)
         await site.start()
         bound = runner.addresses[0] if runner.addresses else (host, port)
         scheme = "https" if ssl_context else "http"

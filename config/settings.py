@@ -88,6 +88,14 @@ class ServerSyncSettings:
 
     max_batch_events: int = setting(
         5000, help="Most events the server accepts in one push batch.", check=checks.positive)
+    max_concurrent_pushes: int = setting(
+        4, help="Push batches a server process reads, checks and applies at once; others wait "
+                "their turn before their body is read, so memory stays bounded however many "
+                "stores push together.", check=checks.positive)
+    max_waiting_pushes: int = setting(
+        64, help="Push batches allowed to wait for a turn; beyond that a push is answered 503 "
+                 "with Retry-After at once (the store backs off and retries) rather than "
+                 "waiting past its timeout.", check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,12 +10,14 @@ from aiohttp import web
 from backoffice.problems import Handler, Problem, problem_middleware
 from config import ServerSettings
 from server import keys
+from server.admission import PushGate
 from server.api import ROUTE_TABLES
 from server.auth import api_auth_middleware
 from server.errors import DatabaseNotMigrated
 from server.metrics import METRICS, Metrics, metrics_middleware
 from server.metrics import routes as metrics_routes
 from server.storage import Storage, current_revision, head_revision
+from server.sync_routes import PUSH_GATE
 from server.sync_routes import routes as sync_routes
 
 health_routes = web.RouteTableDef()
@@ -74,6 +76,8 @@ def create_app(settings: ServerSettings) -> web.Application:
                           client_max_size=settings.http.max_body_bytes)
     app[keys.SETTINGS] = settings
     app[METRICS] = Metrics()
+    app[PUSH_GATE] = PushGate(settings.sync.max_concurrent_pushes,
+                              settings.sync.max_waiting_pushes)
     app.cleanup_ctx.append(_storage_ctx)
     for table in (health_routes, metrics_routes, sync_routes, *ROUTE_TABLES):
         app.add_routes(table)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
+from server.admission import PushGate
 from server.auth import authenticate_store
 from server.catalog import changes_for
 from server.digests import digest_through, record_digest_report
@@ -31,12 +32,14 @@ from sync import (
 MAX_PULL = 1000
 
 routes = web.RouteTableDef()
+PUSH_GATE = web.AppKey("push_gate", PushGate)
 
 
 @routes.post(PUSH_PATH)
 async def push(request: web.Request) -> web.Response:
     try:
-        return await _push(request)
+        async with request.app[PUSH_GATE].turn():
+            return await _push(request)
     except Problem as problem:
         request.app[METRICS].push_rejected.labels(str(problem.status)).inc()
         raise

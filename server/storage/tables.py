@@ -77,6 +77,8 @@ sales = sa.Table(
     sa.Column("line_count", sa.Integer, nullable=False),
     sa.Column("local_hour", sa.SmallInteger),  # 0-23 in the store's time zone, for reports
     sa.Index("ix_sales_store_date", "store_id", "business_date"),
+    # Reports over a date range for every store (by product, tender, hour) start here.
+    sa.Index("ix_sales_business_date", "business_date"),
 )
 
 sale_lines = sa.Table(
