@@ -22,9 +22,11 @@ For each backend (an SQLite file, then a PostgreSQL database created for the run
    request's start, connector wait included; a retry is a request of its own) and per batch
    from its first attempt to its acceptance (``batch_accepted_p*_s``, backoff included); the
    server's RSS (sampled, and its VmHWM) and CPU from /proc.
-3. Checks: every answer is 200 with the expected high-water mark; ``store_events``, ``sales``
-   and ``sale_lines`` hold exactly what was pushed and every store's high-water mark is its
-   last seq. A refused batch (503 busy, a reset connection) is counted, then sent again as
+3. Checks: every answer is 200 with the expected high-water mark, or 503 with
+   ``Retry-After`` (the server's push admission turning a batch back, counted as
+   ``shed_503_retry_after``); ``store_events``, ``sales`` and ``sale_lines`` hold exactly what
+   was pushed and every store's high-water mark is its last seq. Any other refusal (another
+   5xx, a reset connection) is a failure. A turned-back or refused batch is sent again as
    an agent would: after the agent's own backoff (``store_agent.sync_loop.backoff_seconds``:
    from 3.75 s doubling, ±50 % jitter, at most 300 s) or the answer's ``Retry-After`` if
    longer, until it is taken; stores still pushing after ``--deadline`` seconds are
@@ -245,6 +247,7 @@ class PushLog:
     batch_s: list[float] = field(default_factory=list)  # first attempt to acceptance
     stores_done: int = 0
     most_attempts: int = 1
+    shed: int = 0  # 503 with Retry-After: the server's admission control turned it back
 
 
 def seconds(retry_after: str | None) -> float:
@@ -281,8 +284,12 @@ async def push_store(client: aiohttp.ClientSession, load: StoreLoad, token: str,
                         f"{load.store_id} batch {number}: high water {ack.high_water}, "
                         f"applied {ack.applied}; expected {number * per_batch}, {per_batch}")
                 break
-            log.failures.append(f"{load.store_id} batch {number} attempt {attempt}: HTTP "
-                                f"{status}: {answer[:300].decode('utf-8', 'replace')}")
+            if status == 503 and retry_after > 0:
+                # Load shedding by design: "busy, come back in N s", nothing read or changed.
+                log.shed += 1
+            else:
+                log.failures.append(f"{load.store_id} batch {number} attempt {attempt}: HTTP "
+                                    f"{status}: {answer[:300].decode('utf-8', 'replace')}")
             log.most_attempts = max(log.most_attempts, attempt + 1)
             # As an agent would: back off, then the same batch again.
             await asyncio.sleep(max(retry_after, backoff_seconds(
@@ -328,6 +335,7 @@ async def push_all(url: str, loads: Sequence[StoreLoad], tokens: dict[str, str],
             "batch_accepted_max_s": max(log.batch_s, default=0.0),
             "answers": len(latencies),
             "non_200_answers": len(latencies) - log.statuses[200],
+            "shed_503_retry_after": log.shed,
             "answers_by_status": " ".join(f"{k}:{v}" for k, v in sorted(log.statuses.items())),
             "stores_finished": log.stores_done,
             "most_attempts_for_a_batch": log.most_attempts,

@@ -51,6 +51,8 @@ from backoffice.demo.shopping import (
 )
 from backoffice.demo.shopping import basket as random_basket
 from config import load_server_settings
+from drivers.emulators import NetworkPrinter, preview_png
+from drivers.status import PrinterState
 from server.admin import enroll_store, init_database
 from server.storage import Storage
 
@@ -83,6 +85,7 @@ class DemoStore:
     offline_part_of_day: bool
     agent: Service | None = None
     sync_failures: list[str] = field(default_factory=list)
+    printer: NetworkPrinter | None = None
 
     @property
     def config_path(self) -> Path:
@@ -108,6 +111,8 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
     finally:
         for store in stores:
             await store.proxy.down()
+            if store.printer is not None:
+                await store.printer.stop()
         for service in services + [s.agent for s in stores if s.agent]:
             await stop_service(service)
         if options.workdir is None and not options.keep:
@@ -144,7 +149,8 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
                 proxy=LinkProxy(free_port(), server_port), sync_token=token,
                 terminal_tokens={t: f"{store_id.lower()}-{t.lower()}-demo-terminal-token"
                                  for t in TERMINALS},
-                offline_part_of_day=index == offline_index))
+                offline_part_of_day=index == offline_index,
+                printer=await NetworkPrinter().start()))
     finally:
         await storage.dispose()
     server_url = f"http://127.0.0.1:{server_port}"
@@ -167,6 +173,8 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
                                  str(store.config_path)])
         await store.proxy.up()
     rng = random.Random(options.seed)
+    console.print("each store has an emulated ESC/POS receipt printer on a loopback port "
+                  "(network printer protocol); receipts print from each store's ledger queue")
     for day in range(options.days):
         await _trading_day(options, console, stores, day, rng)
     return await _reconcile(options, console, stores, server_url, admin_token)
@@ -194,7 +202,18 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
     for store in offline:
         await store.proxy.up()
         console.print(f"store {store.store_id}: link to head office is [green]back up[/]")
+    jammed = stores[-1]
+    if jammed.printer is not None:
+        jammed.printer.state = PrinterState.PAPER_OUT
+        console.print(f"store {jammed.store_id}: receipt printer [yellow]out of paper[/] this "
+                      "afternoon — the tills keep selling")
     await asyncio.gather(*(_ring_up(s, options.sales_per_day - half, rng) for s in stores))
+    if jammed.printer is not None:
+        waiting = await _receipts_waiting(jammed)
+        jammed.printer.state = PrinterState.READY
+        await _until_printed(jammed)
+        console.print(f"store {jammed.store_id}: paper replaced; the {waiting} receipts that "
+                      "waited in the ledger's print queue came out in order")
     closings = await asyncio.gather(*(_close_store(s, day, first_sale)
                                       for s, first_sale in zip(stores, sold, strict=True)))
     console.print(f"rang up {options.sales_per_day - half} more sales in each store; tills "
@@ -207,6 +226,22 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
             if store.agent:
                 await stop_service(store.agent)
                 store.agent = None
+
+
+async def _receipts_waiting(store: DemoStore) -> int:
+    headers = {"Authorization": f"Bearer {store.terminal_tokens['T1']}"}
+    async with aiohttp.ClientSession() as session, session.get(
+            f"{store.url}/api/v1/status", headers=headers) as resp:
+        status = await _json(resp, 200)
+    return int(status["devices"]["receipt_printer"]["queued"])
+
+
+async def _until_printed(store: DemoStore, seconds: float = 30) -> None:
+    """Wait for the store's print queue to empty (the printer retries every second)."""
+    for _ in range(int(seconds / 0.2)):
+        if await _receipts_waiting(store) == 0:
+            return
+        await asyncio.sleep(0.2)
 
 
 async def _ring_up(store: DemoStore, count: int,
@@ -358,6 +393,18 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
     await show_head_office(console, server_url, admin_token)
+    for store in stores:
+        if store.printer is None:
+            continue
+        await _until_printed(store)
+        printed = store.printer.printed
+        receipts = [p for p in printed if p.barcodes]
+        if receipts:
+            preview = preview_png(receipts[-1], store.folder / "last-receipt.png")
+            console.print(f"store {store.store_id}: {len(receipts)} receipts printed "
+                          f"({sum(len(p.drawer_kicks) for p in printed)} drawer openings); "
+                          f"the last one read back from its ESC/POS bytes: {preview}",
+                          soft_wrap=True)
     if options.keep:
         await _keep_running(console, stores, server_url, admin_token)
     if all_ok:
@@ -396,7 +443,10 @@ def _write_store_config(store: DemoStore, clock_start: datetime) -> None:
         f'sync_token = "{store.sync_token}"\ntimeout_seconds = 10\n\n'
         f'[terminals]\n{terminals}\n\n[http]\nport = {store.port}\n\n'
         f'[sync]\nenabled = false\n\n'
-        f'[ledger]\npath = "ledger.db"\n\n[logging]\nlevel = "warning"\n', encoding="utf-8")
+        f'[ledger]\npath = "ledger.db"\n\n'
+        + (f'[printer]\nurl = "{store.printer.url}"\nretry_seconds = 1\n'
+           f'header = "Demo store {store.store_id}"\n\n' if store.printer else "")
+        + '[logging]\nlevel = "warning"\n', encoding="utf-8")
 
 
 def _day_start(options: DemoOptions, day: int, timezone: str) -> datetime:
