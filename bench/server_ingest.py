@@ -27,11 +27,11 @@ For each backend (an SQLite file, then a PostgreSQL database created for the run
    ``shed_503_retry_after``); ``store_events``, ``sales`` and ``sale_lines`` hold exactly what
    was pushed and every store's high-water mark is its last seq. Any other refusal (another
    5xx, a reset connection) is a failure. A turned-back or refused batch is sent again as
-   an agent would: after the agent's own backoff (``store_agent.sync_loop.backoff_seconds``:
-   from 3.75 s doubling, ±50 % jitter, at most 300 s) or the answer's ``Retry-After`` if
-   longer, until it is taken; stores still pushing after ``--deadline`` seconds are
-   cancelled. A failed check prints the figures and the first problems, then exits with
-   status 1.
+   an agent would: after the answer's ``Retry-After`` (plus up to 50 % jitter) when it has
+   one, else after the agent's own backoff (``store_agent.sync_loop.backoff_seconds``: from
+   3.75 s doubling, ±50 % jitter, at most 300 s), until it is taken; stores still pushing
+   after ``--deadline`` seconds are cancelled. A failed check prints the figures and the
+   first problems, then exits with status 1.
 4. Baseline, same backend, same rows (prepared before timing): the raw events inserted into a
    plain table shaped like ``store_events`` (same keys, no projection) in one transaction —
    ``executemany`` on a WAL file with ``synchronous=FULL`` (the server's settings) for SQLite;
@@ -291,9 +291,13 @@ async def push_store(client: aiohttp.ClientSession, load: StoreLoad, token: str,
                 log.failures.append(f"{load.store_id} batch {number} attempt {attempt}: HTTP "
                                     f"{status}: {answer[:300].decode('utf-8', 'replace')}")
             log.most_attempts = max(log.most_attempts, attempt + 1)
-            # As an agent would: back off, then the same batch again.
-            await asyncio.sleep(max(retry_after, backoff_seconds(
-                attempt, SYNC_INTERVAL_S, MAX_BACKOFF_S, rng)))
+            # As an agent's sync loop would: when head office said when to come back, then
+            # (with jitter); otherwise its exponential backoff.
+            if status == 503 and retry_after > 0:
+                await asyncio.sleep(retry_after * rng.uniform(1.0, 1.5))
+            else:
+                await asyncio.sleep(backoff_seconds(attempt, SYNC_INTERVAL_S, MAX_BACKOFF_S,
+                                                    rng))
     log.stores_done += 1
 
 

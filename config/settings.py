@@ -93,8 +93,9 @@ class ServerSyncSettings:
                 "their turn before their body is read, so memory stays bounded however many "
                 "stores push together.", check=checks.positive)
     max_waiting_pushes: int = setting(
-        64, help="Push batches allowed to wait for a turn; beyond that a push is answered 503 "
-                 "with Retry-After at once (the store backs off and retries) rather than "
+        256, help="Push batches allowed to wait for a turn; beyond that a push is answered 503 "
+                 "at once with a Retry-After saying when the queue should have drained (the "
+                 "store comes back then) rather than "
                  "waiting past its timeout.", check=checks.positive)
 
 

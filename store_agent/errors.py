@@ -72,6 +72,15 @@ class HeadOfficeUnreachable(SyncError, ConnectionError):
                          "events wait in the ledger and sync when head office answers")
 
 
+class HeadOfficeBusy(HeadOfficeUnreachable):
+    """Head office answered 502/503/504: it is there but cannot take the batch now; it may
+    say when to come back (Retry-After)."""
+
+    def __init__(self, url: str, reason: str, retry_after: float | None) -> None:
+        self.retry_after = retry_after
+        super().__init__(url, reason)
+
+
 class SyncRefused(SyncError, PermissionError):
     def __init__(self, store_id: str, status: int, detail: str) -> None:
         self.status = status

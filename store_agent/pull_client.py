@@ -11,7 +11,7 @@ import aiohttp
 from sqlite_utils import Database
 
 from config import AgentSettings
-from store_agent.errors import HeadOfficeUnreachable, SyncRefused, SyncRejected
+from store_agent.errors import HeadOfficeBusy, HeadOfficeUnreachable, SyncRefused, SyncRejected
 from store_agent.ledger import Ledger, write_transaction
 from store_agent.transfers import apply_transfer_order
 from sync import CONTENT_TYPE, PULL_PATH, Change, ChangePage, DecodeError, decode_changes
@@ -33,13 +33,14 @@ async def pull_changes(ledger: Ledger, settings: AgentSettings, session: aiohttp
                                    headers=headers,
                                    ssl=ssl_context if ssl_context is not None else True) as resp:
                 status, body = resp.status, await resp.read()
+                retry_after = retry_after_seconds(resp.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise HeadOfficeUnreachable(url, str(exc) or type(exc).__name__) from exc
         if status in (401, 403):
             raise SyncRefused(settings.store.id, status, body[:200].decode("utf-8", "replace"))
         if status in (502, 503, 504):  # busy or restarting: like unreachable, retry later
-            raise HeadOfficeUnreachable(url, f"HTTP {status}: "
-                                             f"{body[:200].decode('utf-8', 'replace')}")
+            raise HeadOfficeBusy(url, f"HTTP {status}: "
+                                      f"{body[:200].decode('utf-8', 'replace')}", retry_after)
         if status != 200:
             raise SyncRejected(status, body[:200].decode("utf-8", "replace"))
         try:
@@ -50,6 +51,14 @@ async def pull_changes(ledger: Ledger, settings: AgentSettings, session: aiohttp
         applied += len(page.changes)
         if not page.more:
             return applied
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """A Retry-After header's delay in seconds (the delta-seconds form head office sends)."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 def apply_page(db: Database, *, page: ChangePage, after: int, at: str) -> None:

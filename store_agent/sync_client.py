@@ -23,7 +23,13 @@ from sqlite_utils import Database
 from backoffice.tls import client_ssl_context
 from config import AgentSettings
 from store_agent.clock import Clock, utc_text
-from store_agent.errors import HeadOfficeUnreachable, SyncError, SyncRefused, SyncRejected
+from store_agent.errors import (
+    HeadOfficeBusy,
+    HeadOfficeUnreachable,
+    SyncError,
+    SyncRefused,
+    SyncRejected,
+)
 from store_agent.ledger import (
     Ledger,
     events_after,
@@ -32,7 +38,7 @@ from store_agent.ledger import (
     sync_state,
     write_transaction,
 )
-from store_agent.pull_client import pull_changes
+from store_agent.pull_client import pull_changes, retry_after_seconds
 from sync import CONTENT_TYPE, PUSH_PATH, PushBatch, decode_push_ack, encode_push
 from sync.errors import DecodeError
 
@@ -134,8 +140,8 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
             send_headers = {**headers, "Date": format_datetime(clock.now(), usegmt=True)}
             if batch.compressed:
                 send_headers["Content-Encoding"] = "gzip"
-            status, answer, server_date = await _post(session, url, batch.body, send_headers,
-                                                      ssl_context)
+            status, answer, server_date, retry_after = await _post(
+                session, url, batch.body, send_headers, ssl_context)
             if status == 200:
                 try:
                     ack = decode_push_ack(answer)
@@ -160,7 +166,7 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
             if status in (401, 403):
                 raise SyncRefused(store_id, status, detail)
             if status in (502, 503, 504):  # busy or restarting: like unreachable, retry later
-                raise HeadOfficeUnreachable(url, f"HTTP {status}: {detail}")
+                raise HeadOfficeBusy(url, f"HTTP {status}: {detail}", retry_after)
             if status == 409:
                 expected = _expected_seq(answer)
                 if expected is not None and expected - 1 != cursor and \
@@ -175,11 +181,13 @@ async def _push_all(ledger: Ledger, settings: AgentSettings, clock: Clock,
 
 
 async def _post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str],
-                ssl_context: ssl.SSLContext | None) -> tuple[int, bytes, str | None]:
+                ssl_context: ssl.SSLContext | None
+                ) -> tuple[int, bytes, str | None, float | None]:
     try:
         async with session.post(url, data=body, headers=headers,
                                 ssl=ssl_context if ssl_context is not None else True) as resp:
-            return resp.status, await resp.read(), resp.headers.get("Date")
+            return (resp.status, await resp.read(), resp.headers.get("Date"),
+                    retry_after_seconds(resp.headers.get("Retry-After")))
     except (aiohttp.ClientConnectionError, TimeoutError) as exc:
         raise HeadOfficeUnreachable(url, str(exc) or type(exc).__name__) from exc
     except aiohttp.ClientError as exc:

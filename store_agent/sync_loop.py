@@ -20,7 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from config import AgentSettings
 from store_agent.clock import Clock
-from store_agent.errors import SyncError
+from store_agent.errors import HeadOfficeBusy, SyncError
 from store_agent.ledger import Ledger
 from store_agent.reconcile import Reconciliation, reconcile
 from store_agent.stream import EventBroker
@@ -95,6 +95,19 @@ class SyncLoop:
                     result = await push_pending(self._ledger, self._settings, self._clock,
                                                 session=self._session)
             except SyncBusy:
+                return None
+            except HeadOfficeBusy as exc:
+                # Head office is up but full: come back when it says (with jitter, so the
+                # stores it turned away do not all return at once), not after a long backoff.
+                delay = (exc.retry_after * self._rng.uniform(1.0, 1.5) if exc.retry_after
+                         else backoff_seconds(self.failures + 1,
+                                              self._settings.sync.interval_seconds,
+                                              self._settings.sync.max_backoff_seconds,
+                                              self._rng))
+                log.info("head office busy (%s); next attempt in %.1f s", exc, delay)
+                self._reschedule(delay)
+                self._events.publish({"type": "sync", "ok": False, "error": str(exc),
+                                      "retry_in_seconds": round(delay)})
                 return None
             except SyncError as exc:
                 self.failures += 1

@@ -42,7 +42,7 @@ async def test_a_full_queue_answers_503_at_once_and_the_rest_are_applied(
     second = asyncio.create_task(push("S002"))
     await asyncio.sleep(0.2)
     status, headers, body = await push("S003")
-    assert status == 503 and headers["Retry-After"] == "3", body
+    assert status == 503 and int(headers["Retry-After"]) >= 1, body
     assert b"push batches are waiting" in body
     assert not first.done() and not second.done()
     blocker.rollback()
