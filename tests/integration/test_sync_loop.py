@@ -98,3 +98,34 @@ async def test_never_two_syncs_at_once(agent_settings_factory: Any, aiohttp_clie
                 raise AssertionError("the lock was taken twice")
         except SyncBusy as exc:
             assert "another sync" in str(exc)
+
+
+async def test_a_busy_head_office_is_retried_when_it_says(agent_settings_factory: Any,
+                                                          aiohttp_client: Any,
+                                                          aiohttp_server: Any) -> None:
+    """503 with Retry-After: the loop comes back after that (plus jitter), without counting a
+    failure or escalating its backoff."""
+    from datetime import UTC, datetime
+
+    from aiohttp import web
+
+    async def busy(_request: web.Request) -> web.Response:
+        return web.json_response({"title": "Service Unavailable", "status": 503,
+                                  "detail": "head office is busy"}, status=503,
+                                 headers={"Retry-After": "7"})
+
+    office = web.Application()
+    office.router.add_post("/sync/v1/push", busy)
+    server = await aiohttp_server(office)
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/")))
+    agent = await aiohttp_client(create_agent(_with_sync(settings, interval_seconds=600)))
+    loop = agent.app[keys.SYNC]
+    await open_till(agent)
+    for _ in range(3):
+        before = datetime.now(UTC)
+        assert await loop.run_once() is None
+        status = loop.status()
+        assert status["consecutive_failures"] == 0
+        wait = (datetime.fromisoformat(status["next_attempt_at"]) - before).total_seconds()
+        assert 6.5 <= wait <= 11, wait  # 7 s, plus at most half of it as jitter
