@@ -52,11 +52,41 @@ class _NoStableForm(Exception):
 
 def canonical(value: Any, path: str = "payload") -> Any:
     """Return ``value`` with dict keys sorted recursively; refuse values with no stable form
-    (:class:`NotCanonical` names where)."""
+    (:class:`NotCanonical` names where). A value already in canonical form (what a store
+    sends) is returned as it is, after one walk that builds nothing."""
     try:
+        if _is_canonical(value):
+            return value
         return _fast_canonical(value)
     except _NoStableForm:
         return _named_canonical(value, path)
+
+
+def _is_canonical(value: Any) -> bool:
+    """True when ``value`` is already canonical; raises _NoStableForm for a value that can
+    never be."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is dict:
+        previous = None
+        ordered = True
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NoStableForm
+            if previous is not None and key < previous:
+                ordered = False
+            previous = key
+            if not _is_canonical(item):
+                ordered = False
+        return ordered
+    if kind is list:
+        return all([_is_canonical(item) for item in value])
+    if kind is tuple:  # canonical form uses lists
+        for item in value:
+            _is_canonical(item)
+        return False
+    raise _NoStableForm
 
 
 def _fast_canonical(value: Any) -> Any:
