@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.storage.bulk import insert_rows
+from server.storage.bulk import insert_returning, insert_rows
 from server.storage.tables import (
     cash_movements,
     cash_sessions,
@@ -236,8 +236,9 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
     """Write what ``events`` add; all of it or (the caller's savepoint) none of it."""
     rows = rows_for(events, zone)
     if rows.sales:
-        await insert_rows(conn, sales, rows.sales)
-        ids = await _sale_row_ids(conn, [s["sale_id"] for s in rows.sales])
+        # The new rows' ids come back from the insert itself: looking them up afterwards
+        # was a query PostgreSQL planned as a scan of every sale while the table grew.
+        ids = dict(await insert_returning(conn, sales, rows.sales, ("sale_id", "id")))
         await insert_rows(conn, sale_lines, [{"sale_row": ids[sale_id], **line}
                                              for sale_id, line in rows.lines])
         await insert_rows(conn, sale_tenders, [{"sale_row": ids[sale_id], **tender}
@@ -317,15 +318,6 @@ async def _transfer_step(conn: AsyncConnection, event: StoreEvent) -> None:
         await conn.execute(reconciliation_items.insert(), [
             {"store_id": event.store_id, "seq": event.seq, "kind": kind, "detail": detail,
              "status": "open", "created_at": now} for kind, detail in problems])
-
-
-async def _sale_row_ids(conn: AsyncConnection, sale_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for start in range(0, len(sale_ids), 500):
-        result = await conn.execute(sa.select(sales.c.sale_id, sales.c.id).where(
-            sales.c.sale_id.in_(sale_ids[start:start + 500])))
-        found.update({row.sale_id: row.id for row in result})
-    return found
 
 
 async def _apply_stock(conn: AsyncConnection, movements: list[dict[str, Any]]) -> None:

@@ -10,28 +10,57 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+MAX_PARAMETERS = 30_000  # below both drivers' limits on parameters per statement
+
+
+def _marks(paramstyle: str, count: int, start: int = 1) -> str:
+    if paramstyle == "qmark":
+        return ", ".join("?" for _ in range(count))
+    if paramstyle == "numeric_dollar":
+        return ", ".join(f"${n}" for n in range(start, start + count))
+    raise NotImplementedError(paramstyle)  # pragma: no cover - both drivers are above
+
+
+def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
+                rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in names]
+    if all(p is None for p in processors):
+        return [tuple(row[n] for n in names) for row in rows]
+    pairs = list(zip(names, processors, strict=True))
+    return [tuple(value if p is None else p(value)
+                  for value, p in ((row[n], p) for n, p in pairs)) for row in rows]
+
 
 async def insert_rows(conn: AsyncConnection, table: sa.Table,
                       rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` in one statement."""
     if not rows:
         return
-    dialect = conn.dialect
     names = list(rows[0])
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    quote = dialect.identifier_preparer.quote
-    if dialect.paramstyle == "qmark":
-        marks = ", ".join("?" for _ in names)
-    elif dialect.paramstyle == "numeric_dollar":
-        marks = ", ".join(f"${n}" for n in range(1, len(names) + 1))
-    else:  # pragma: no cover - the two drivers this project supports are above
-        raise NotImplementedError(dialect.paramstyle)
+    quote = conn.dialect.identifier_preparer.quote
     sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({marks})")
-    if all(p is None for p in processors):
-        params = [tuple(row[n] for n in names) for row in rows]
-    else:
-        pairs = list(zip(names, processors, strict=True))
-        params = [tuple(value if p is None else p(value)
-                        for value, p in ((row[n], p) for n, p in pairs)) for row in rows]
-    await conn.exec_driver_sql(sql, params)
+           f"VALUES ({_marks(conn.dialect.paramstyle, len(names))})")
+    await conn.exec_driver_sql(sql, _parameters(conn, table, names, rows))
+
+
+async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
+                           returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Insert ``rows`` with multi-row VALUES statements and return the ``returning`` columns
+    of each new row (its generated id, say) — no second query to find them again."""
+    if not rows:
+        return []
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    tail = f" RETURNING {', '.join(quote(n) for n in returning)}"
+    params = _parameters(conn, table, names, rows)
+    per_statement = max(1, MAX_PARAMETERS // len(names))
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(params), per_statement):
+        chunk = params[start:start + per_statement]
+        groups = ", ".join(f"({_marks(conn.dialect.paramstyle, len(names), 1 + i * len(names))})"
+                           for i in range(len(chunk)))
+        flat = tuple(value for row in chunk for value in row)
+        result = await conn.exec_driver_sql(head + groups + tail, flat)
+        out.extend(tuple(r) for r in result)
+    return out

@@ -39,7 +39,11 @@ async def test_the_display_follows_the_terminal(agent_settings_factory: Any, aio
         agent = await aiohttp_client(create_app(settings))
         await _until(lambda: display.lines == ["Welcome to Nord", ""])
         await open_till(agent)
-        await asyncio.sleep(0.3)  # the scanner thread opens its port
+        for _ in range(100):  # the scanner thread opens its port
+            _, body = await call(agent, "GET", "/api/v1/status")
+            if body["devices"]["scanner"]["state"] == "ready":
+                break
+            await asyncio.sleep(0.05)
         os.write(scanner_master, b"4006381333931\r")
         await _until(lambda: display.lines[0] == "Whole milk 1 l")
         assert display.lines[1].strip() == "1.29"
