@@ -400,11 +400,13 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
         printed = store.printer.printed
         receipts = [p for p in printed if p.barcodes]
         if receipts:
-            preview = preview_png(receipts[-1], store.folder / "last-receipt.png")
+            kept = options.workdir is not None or options.keep
+            where = (f"the last one read back from its ESC/POS bytes: "
+                     f"{preview_png(receipts[-1], store.folder / 'last-receipt.png')}" if kept
+                     else "run with --workdir DIR to keep a PNG of the last one")
             console.print(f"store {store.store_id}: {len(receipts)} receipts printed "
                           f"({sum(len(p.drawer_kicks) for p in printed)} drawer openings); "
-                          f"the last one read back from its ESC/POS bytes: {preview}",
-                          soft_wrap=True)
+                          f"{where}", soft_wrap=True)
     if options.keep:
         await _keep_running(console, stores, server_url, admin_token)
     if all_ok:
