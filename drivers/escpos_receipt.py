@@ -111,6 +111,49 @@ def _number(printer: Escpos, number: str, layout: ReceiptLayout) -> None:
                             pos="BELOW")
 
 
+def render_report(printer: Escpos, report: dict[str, Any], layout: ReceiptLayout,
+                  store_name: str = "") -> None:
+    """An X (mid-shift) or Z (closing) report of a cash session: sales, movements by kind and
+    tender, expected against counted per tender, over/short. Money arrives formatted."""
+    columns = layout.columns
+    printer.hw("INIT")
+    printer.set(align="center", bold=True, double_height=True)
+    printer.textln(f"{report['report']} REPORT")
+    printer.set(align="center", normal_textsize=True)
+    if store_name:
+        printer.textln(store_name[:columns])
+    printer.set(align="left", normal_textsize=True)
+    for label, value in (("Session", report["session_id"]), ("Drawer", report["drawer_id"]),
+                         ("Business date", report["business_date"]),
+                         ("Opened by", report["opened_by"]),
+                         ("Closed by", report.get("closed_by") or "-")):
+        printer.textln(_pair(label, str(value), columns))
+    printer.textln("-" * columns)
+    printer.textln(_pair(f"Sales ({report['sales']['count']})", report["sales"]["total"],
+                         columns))
+    printer.textln(_pair("Float", report["float"], columns))
+    for movement in report["movements"]:
+        label = f"{movement['kind'].replace('_', ' ')} {movement['tender']} ({movement['count']})"
+        printer.textln(_pair(label, movement["amount"], columns))
+    printer.textln("-" * columns)
+    for tender, amount in sorted(report["expected"].items()):
+        printer.textln(_pair(f"Expected {tender.replace('_', ' ')}", amount, columns))
+        if "counted" in report:
+            printer.textln(_pair(f"Counted {tender.replace('_', ' ')}",
+                                 report["counted"].get(tender, "0"), columns))
+            printer.set(bold=True)
+            printer.textln(_pair(f"Over/short {tender.replace('_', ' ')}",
+                                 report["over_short"].get(tender, "0"), columns))
+            printer.set(bold=False)
+    printer.cut()
+
+
+def report_bytes(report: dict[str, Any], layout: ReceiptLayout, store_name: str = "") -> bytes:
+    printer = Dummy()
+    render_report(printer, report, layout, store_name)
+    return bytes(printer.output)
+
+
 def render_check_page(printer: Escpos, layout: ReceiptLayout, store_name: str) -> None:
     """``backoffice devices test``: a page that shows the printer works end to end."""
     printer.hw("INIT")

@@ -4,6 +4,7 @@ tender, over/short); and closing a business day."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +16,7 @@ from store_agent.basket import TENDER_TYPES
 from store_agent.context import Outcome, StoreContext
 from store_agent.employees import identify, manager_approval
 from store_agent.errors import InvalidSale, StateConflict, UnknownSession
+from store_agent.ledger import write_transaction
 from store_agent.sales import enqueue_print
 from sync.events import StoreEvent
 from sync.money import format_minor
@@ -105,9 +107,27 @@ def close_session(db: Database, store: StoreContext, session_id: str, request: d
                            for t in tenders},
         }
 
-    return perform(db, store, f"close:{session_id}", request, now, build,
-                   lambda event: session_report(db, store, session_id, event.payload),
+    def answer(event: StoreEvent) -> dict[str, Any]:
+        report = session_report(db, store, session_id, event.payload)
+        # The Z report is printed for the drawer's till, queued in the same commit.
+        enqueue_print(db, event.seq, report["terminal_id"], "z_report", report,
+                      event.recorded_at)
+        return report
+
+    return perform(db, store, f"close:{session_id}", request, now, build, answer,
                    check_day=False)
+
+
+def queue_x_report(db: Database, store: StoreContext, session_id: str, created_at: str) -> int:
+    """Queue the session's X report (mid-shift, no event) for printing; returns the job id."""
+    with write_transaction(db):
+        report = session_report(db, store, session_id)
+        last_seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
+        cursor = db.execute(
+            "INSERT INTO print_queue (seq, terminal_id, kind, document, status, attempts, "
+            "created_at) VALUES (?, ?, 'x_report', ?, 'pending', 0, ?)",
+            [last_seq, report["terminal_id"], json.dumps(report), created_at])
+        return int(cursor.lastrowid or 0)
 
 
 def close_business_day(db: Database, store: StoreContext, day: str, request: dict[str, Any],

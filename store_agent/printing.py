@@ -21,7 +21,7 @@ from escpos.printer import Dummy
 from sqlite_utils import Database
 
 from config import AgentSettings
-from drivers.escpos_receipt import ReceiptLayout, sale_bytes
+from drivers.escpos_receipt import ReceiptLayout, report_bytes, sale_bytes
 from drivers.printer import PrinterAddress, PrinterNotReady, print_job
 from drivers.status import PrinterState
 from store_agent.clock import Clock, utc_text
@@ -60,6 +60,11 @@ def next_job(db: Database, layout: ReceiptLayout, store_name: str) -> PrintJob |
         if layout.drawer_pin:
             kick.cashdraw(layout.drawer_pin)
         return PrintJob(job_id=job_id, seq=seq, kind=kind, data=bytes(kick.output))
+    if kind in ("x_report", "z_report"):
+        document = db.execute("SELECT document FROM print_queue WHERE job_id = ?",
+                              [job_id]).fetchone()[0]
+        return PrintJob(job_id=job_id, seq=seq, kind=kind,
+                        data=report_bytes(json.loads(document), layout, store_name))
     payload, business_date = db.execute("SELECT payload, business_date FROM events "
                                         "WHERE seq = ?", [seq]).fetchone()
     sale = json.loads(payload)

@@ -13,11 +13,27 @@ from store_agent.cash import (
     close_business_day,
     close_session,
     open_session,
+    queue_x_report,
     session_report,
 )
+from store_agent.clock import utc_text
 
 routes = web.RouteTableDef()
 MOVEMENTS = {"paid-in": "cash.paid_in", "paid-out": "cash.paid_out", "no-sale": "cash.no_sale"}
+
+
+@routes.post("/api/v1/cash-sessions/{session_id}/x-report/print")
+async def print_x_report(request: web.Request) -> web.Response:
+    """Queue the session's X report for its till's printer (the Z report prints by itself
+    when the session is closed)."""
+    session_id = request.match_info["session_id"]
+    app = request.app
+    store, now = app[keys.STORE], utc_text(app[keys.CLOCK].now())
+    job_id = await app[keys.LEDGER].run(lambda db: queue_x_report(db, store, session_id, now))
+    if keys.PRINTER in app:
+        app[keys.PRINTER].nudge()
+    return web.json_response({"session_id": session_id, "job_id": job_id, "status": "queued"},
+                             status=202)
 
 
 @routes.post("/api/v1/cash-sessions")

@@ -160,6 +160,10 @@ def document() -> dict[str, Any]:
                     statuses=(400, 404, 409, 415, 422, 507)), "parameters": [session]},
         "/api/v1/cash-sessions/{session_id}/x-report": {
             **_get("X report: the session so far", (), (404,)), "parameters": [session]},
+        "/api/v1/cash-sessions/{session_id}/x-report/print": {"post": {
+            "summary": "Queue the session's X report for its till's printer",
+            "responses": {"202": {"description": "Queued", "content": {"application/json": {
+                "schema": OBJECT}}}, **_errors(404)}}, "parameters": [session]},
         "/api/v1/cash-sessions/{session_id}/close": {
             **_post("Z report: count the drawer and close the session",
                     _obj(["employee", "counted"], employee=EMPLOYEE,

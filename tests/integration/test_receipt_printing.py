@@ -132,3 +132,41 @@ async def test_without_a_printer_receipts_wait_in_the_queue(agent_settings_facto
     assert status == 201
     printer_status = await _status(agent)
     assert (printer_status["state"], printer_status["queued"]) == ("not_configured", 1)
+
+
+async def test_x_and_z_reports_print_on_the_till(agent_settings_factory: Any,
+                                                 aiohttp_client: Any) -> None:
+    printer = await NetworkPrinter().start()
+    try:
+        settings = prepared_settings(agent_settings_factory(extra=(
+            f'\n[printer]\nurl = "{printer.url}"\nretry_seconds = 1\n')))
+        agent = await aiohttp_client(create_app(settings))
+        session_id = await open_till(agent, float_="150.00")
+        status, sold = await call(agent, "POST", "/api/v1/sales", sale(
+            {"sku": "3001"}, tenders=[{"type": "cash", "amount": "20.00"}]))
+        assert status == 201
+        await _printed(printer, 1)
+        status, body = await call(agent, "POST",
+                                  f"/api/v1/cash-sessions/{session_id}/x-report/print")
+        assert status == 202, body
+        await _printed(printer, 2)
+        x_report = printer.printed[1]
+        assert "X REPORT" in x_report.lines and x_report.drawer_kicks == []
+        assert any(line.startswith("Sales (1)") and line.endswith(sold["total"])
+                   for line in x_report.lines)
+        status, z = await call(agent, "POST", f"/api/v1/cash-sessions/{session_id}/close", {
+            "employee": "E100", "counted": {"cash": "160.00"}})
+        assert status == 201, z
+        await _printed(printer, 3)
+        z_report = printer.printed[2]
+        assert "Z REPORT" in z_report.lines and z_report.cuts == 1
+        expected_cash = next(line for line in z_report.lines
+                             if line.startswith("Expected cash"))
+        assert expected_cash.split()[-1] == z["expected"]["cash"]
+        over_short = next(line for line in z_report.lines if line.startswith("Over/short cash"))
+        assert over_short.split()[-1] == z["over_short"]["cash"]
+        status, body = await call(agent, "POST", "/api/v1/cash-sessions/nope-nope-nope/"
+                                                 "x-report/print")
+        assert status == 404
+    finally:
+        await printer.stop()
