@@ -38,6 +38,7 @@ class NetworkPrinter:
     host: str = "127.0.0.1"
     port: int = 0
     state: PrinterState = PrinterState.READY
+    drawer_open: bool = False  # opened by a kick pulse, shut by close_drawer() (the cashier)
     jobs: list[Job] = field(default_factory=list)
     discarded: int = 0  # jobs that arrived while it could not print
     _server: asyncio.Server | None = None
@@ -65,7 +66,8 @@ class NetworkPrinter:
                 received += chunk
                 # Answer status requests as they arrive, as a printer does in real time.
                 while (at := received.find(b"\x10\x04")) != -1 and len(received) >= at + 3:
-                    writer.write(bytes((status_byte(received[at + 2], self.state),)))
+                    writer.write(bytes((status_byte(received[at + 2], self.state,
+                                                    self.drawer_open),)))
                     del received[at:at + 3]
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -75,9 +77,14 @@ class NetworkPrinter:
                 writer.close()
         if received:
             if self.state.can_print:
-                self.jobs.append(Job(bytes(received), decode(bytes(received))))
+                job = Job(bytes(received), decode(bytes(received)))
+                self.jobs.append(job)
+                self.drawer_open = self.drawer_open or bool(job.printout.drawer_kicks)
             else:
                 self.discarded += 1
+
+    def close_drawer(self) -> None:
+        self.drawer_open = False
 
     @property
     def printed(self) -> list[Printout]:

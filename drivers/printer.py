@@ -16,7 +16,13 @@ from urllib.parse import urlsplit
 
 import serial
 
-from drivers.status import PrinterState, state_from
+from drivers.status import PrinterState, drawer_open_from, state_from
+
+
+@dataclass(frozen=True, slots=True)
+class PrinterStatus:
+    state: PrinterState
+    drawer_open: bool | None = None  # None where the transport cannot tell
 
 
 class PrinterNotReady(Exception):
@@ -48,8 +54,9 @@ def check_url(url: str) -> str | None:
             "serial:///dev/ttyUSB0?baudrate=19200 or file:///dev/usb/lp0")
 
 
-def print_job(address: PrinterAddress, job: bytes) -> PrinterState:
-    """Send ``job`` if the printer is ready; return its state, or raise PrinterNotReady."""
+def print_job(address: PrinterAddress, job: bytes) -> PrinterStatus:
+    """Send ``job`` if the printer is ready; return its status (with the drawer's, where the
+    printer reports it), or raise PrinterNotReady."""
     scheme = address.scheme
     if scheme == "tcp":
         return _over_tcp(address, job)
@@ -61,38 +68,33 @@ def print_job(address: PrinterAddress, job: bytes) -> PrinterState:
                 device.write(job)
         except OSError as exc:
             raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
-        return PrinterState.UNKNOWN
+        return PrinterStatus(PrinterState.UNKNOWN)
     raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: unsupported printer URL")
 
 
-def query_state(address: PrinterAddress) -> PrinterState:
-    """Ask without printing (the health check)."""
-    return print_job(address, b"") if address.scheme != "file" else PrinterState.UNKNOWN
-
-
-def _ask(read: object, write: object) -> PrinterState:
+def _ask(read: object, write: object) -> PrinterStatus:
     answers = []
     for request in (1, 2, 4):
         write(bytes((0x10, 0x04, request)))  # type: ignore[operator]
         answer = read()  # type: ignore[operator]
         if not answer:
-            return PrinterState.OFFLINE
+            return PrinterStatus(PrinterState.OFFLINE)
         answers.append(answer[0])
-    return state_from(*answers)
+    return PrinterStatus(state_from(*answers), drawer_open_from(answers[0]))
 
 
-def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterState:
+def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterStatus:
     parts = urlsplit(address.url)
     try:
         with socket.create_connection((parts.hostname, parts.port),
                                       timeout=address.timeout) as sock:
-            state = _ask(lambda: sock.recv(1), sock.sendall)
-            if not state.can_print:
-                raise PrinterNotReady(state, f"printer at {parts.hostname}:{parts.port} "
-                                             f"is {state.value.replace('_', ' ')}")
+            status = _ask(lambda: sock.recv(1), sock.sendall)
+            if not status.state.can_print:
+                raise PrinterNotReady(status.state, f"printer at {parts.hostname}:{parts.port} "
+                                                    f"is {status.state.value.replace('_', ' ')}")
             if job:
                 sock.sendall(job)
-            return state
+            return status
     except TimeoutError as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
                                                     f"{parts.port} did not answer") from exc
@@ -102,7 +104,7 @@ def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterState:
                               ) from exc
 
 
-def _over_serial(address: PrinterAddress, job: bytes) -> PrinterState:
+def _over_serial(address: PrinterAddress, job: bytes) -> PrinterStatus:
     target = address.url[len("serial:"):]
     target = target[2:] if target.startswith("//") else target
     try:
@@ -111,14 +113,14 @@ def _over_serial(address: PrinterAddress, job: bytes) -> PrinterState:
     except (serial.SerialException, ValueError) as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
     try:
-        state = _ask(lambda: port.read(1), port.write)
-        if not state.can_print:
-            raise PrinterNotReady(state, f"printer on {target} is "
-                                         f"{state.value.replace('_', ' ')}")
+        status = _ask(lambda: port.read(1), port.write)
+        if not status.state.can_print:
+            raise PrinterNotReady(status.state, f"printer on {target} is "
+                                                f"{status.state.value.replace('_', ' ')}")
         if job:
             port.write(job)
             port.flush()
-        return state
+        return status
     except serial.SerialException as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
     finally:

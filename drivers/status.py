@@ -21,6 +21,7 @@ class PrinterState(StrEnum):
 
 # DLE EOT n answers: bits 1 and 4 are always set (0x12).
 BASE = 0x12
+DRAWER_BIT = 0x04  # n = 1: the drawer kick-out connector's pin 3 (the drawer's sensor) is high
 ONLINE_OFFLINE_BIT = 0x08  # n = 1: the printer is offline
 COVER_OPEN_BIT = 0x04  # n = 2: the cover is open
 PAPER_STOP_BIT = 0x20  # n = 2: printing stopped for lack of paper
@@ -28,9 +29,12 @@ PAPER_NEAR_END_BITS = 0x0C  # n = 4
 PAPER_END_BITS = 0x60  # n = 4
 
 
-def status_byte(request: int, state: PrinterState) -> int:
-    """What a printer in ``state`` answers to DLE EOT ``request``."""
+def status_byte(request: int, state: PrinterState, drawer_open: bool = False) -> int:
+    """What a printer in ``state`` answers to DLE EOT ``request`` (with its drawer's sensor
+    high when ``drawer_open``)."""
     value = BASE
+    if request == 1 and drawer_open:
+        value |= DRAWER_BIT
     if request == 1 and state in (PrinterState.PAPER_OUT, PrinterState.COVER_OPEN):
         value |= ONLINE_OFFLINE_BIT
     elif request == 2:
@@ -57,3 +61,9 @@ def state_from(online: int, offline_cause: int, paper: int) -> PrinterState:
     if paper & PAPER_NEAR_END_BITS == PAPER_NEAR_END_BITS:
         return PrinterState.PAPER_LOW
     return PrinterState.READY
+
+
+def drawer_open_from(online: int) -> bool:
+    """The drawer's state from the answer to DLE EOT 1: its sensor (pin 3) high means open on
+    the common drawers; the few wired the other way report the opposite."""
+    return bool(online & DRAWER_BIT)

@@ -49,11 +49,13 @@ def _printer(settings: AgentSettings) -> DeviceCheck:
         job += bytes(kick.output)
         test += f", drawer kicked (pin {layout.drawer_pin})"
     try:
-        state = print_job(PrinterAddress(printer.url, printer.timeout_seconds), job)
+        status = print_job(PrinterAddress(printer.url, printer.timeout_seconds), job)
     except PrinterNotReady as exc:
         return DeviceCheck("receipt printer", printer.url, "failed", exc.state.value, str(exc),
                            ok=False)
-    return DeviceCheck("receipt printer", printer.url, test, state.value)
+    drawer = "" if status.drawer_open is None else \
+        f"drawer {'open' if status.drawer_open else 'closed'} before the test"
+    return DeviceCheck("receipt printer", printer.url, test, status.state.value, drawer)
 
 
 def _scanner(settings: AgentSettings) -> DeviceCheck:

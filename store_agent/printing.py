@@ -107,6 +107,7 @@ class PrintWorker:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.state = PrinterState.UNKNOWN
+        self.drawer_state = "unknown"
         self._next_check = 0.0
         self.last_error: str | None = None
         self.last_printed_at: str | None = None
@@ -153,21 +154,36 @@ class PrintWorker:
                     self._set(state, self.last_error if not state.can_print else None)
                 return
             try:
-                state = await asyncio.to_thread(print_job, self._address, job.data)
+                status = await asyncio.to_thread(print_job, self._address, job.data)
             except PrinterNotReady as exc:
                 await self._ledger.run(partial(mark_failed, job_id=job.job_id, error=str(exc)))
                 self._set(exc.state, str(exc))
                 return
             await self._ledger.run(partial(mark_printed, job_id=job.job_id))
             self.last_printed_at = utc_text(self._clock.now())
-            self._set(state, None)
+            self._set(status.state, None)
+            self._drawer(status.drawer_open)
 
     async def _ask(self) -> PrinterState:
         try:
-            return await asyncio.to_thread(print_job, self._address, b"")
+            status = await asyncio.to_thread(print_job, self._address, b"")
         except PrinterNotReady as exc:
             self.last_error = str(exc)
             return exc.state
+        self._drawer(status.drawer_open)
+        return status.state
+
+    def _drawer(self, is_open: bool | None) -> None:
+        """The drawer's sensor as the printer reports it (DLE EOT 1), published on change."""
+        state = "unknown" if is_open is None else ("open" if is_open else "closed")
+        if state != self.drawer_state:
+            self.drawer_state = state
+            self._events.publish({"type": "device", "device": "cash_drawer", "state": state,
+                                  "detail": None})
+
+    def drawer_status(self) -> dict[str, Any]:
+        return {"type": "cash_drawer", "via": "receipt_printer",
+                "pin": self._settings.printer.drawer_pin, "state": self.drawer_state}
 
     def _set(self, state: PrinterState, error: str | None) -> None:
         changed = state != self.state

@@ -48,7 +48,9 @@ async def get_status(request: web.Request) -> web.Response:
     body = await read(request, work)
     return web.json_response({
         "store_id": request.app[keys.STORE].store_id, **body,
-        "devices": {"receipt_printer": await request.app[keys.PRINTER].status()
+        "devices": {**({"cash_drawer": request.app[keys.PRINTER].drawer_status()}
+                       if keys.PRINTER in request.app else {}),
+                    "receipt_printer": await request.app[keys.PRINTER].status()
                     if keys.PRINTER in request.app else {
                         "type": "receipt_printer", "url": "", "state": "not_configured",
                         "queued": await read(request, queued)},

@@ -146,10 +146,15 @@ async def test_x_and_z_reports_print_on_the_till(agent_settings_factory: Any,
             {"sku": "3001"}, tenders=[{"type": "cash", "amount": "20.00"}]))
         assert status == 201
         await _printed(printer, 1)
+        assert printer.drawer_open  # the cash sale's receipt kicked it open
         status, body = await call(agent, "POST",
                                   f"/api/v1/cash-sessions/{session_id}/x-report/print")
         assert status == 202, body
         await _printed(printer, 2)
+        # The printer reports the drawer's sensor (DLE EOT 1) when asked before each job.
+        _, agent_status = await call(agent, "GET", "/api/v1/status")
+        assert agent_status["devices"]["cash_drawer"]["state"] == "open"
+        printer.close_drawer()
         x_report = printer.printed[1]
         assert "X REPORT" in x_report.lines and x_report.drawer_kicks == []
         assert any(line.startswith("Sales (1)") and line.endswith(sold["total"])
@@ -158,6 +163,8 @@ async def test_x_and_z_reports_print_on_the_till(agent_settings_factory: Any,
             "employee": "E100", "counted": {"cash": "160.00"}})
         assert status == 201, z
         await _printed(printer, 3)
+        _, agent_status = await call(agent, "GET", "/api/v1/status")
+        assert agent_status["devices"]["cash_drawer"]["state"] == "closed"
         z_report = printer.printed[2]
         assert "Z REPORT" in z_report.lines and z_report.cuts == 1
         expected_cash = next(line for line in z_report.lines
