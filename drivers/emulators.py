@@ -39,6 +39,10 @@ class NetworkPrinter:
     port: int = 0
     state: PrinterState = PrinterState.READY
     drawer_open: bool = False  # opened by a kick pulse, shut by close_drawer() (the cashier)
+    # A fault that strikes after this many bytes of the next job (say, the cover opened
+    # mid-receipt): the job does not come out and the state becomes ``fault_state``.
+    fault_after_bytes: int | None = None
+    fault_state: PrinterState = PrinterState.COVER_OPEN
     jobs: list[Job] = field(default_factory=list)
     discarded: int = 0  # jobs that arrived while it could not print
     _server: asyncio.Server | None = None
@@ -61,9 +65,13 @@ class NetworkPrinter:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         received = bytearray()
+        spoiled = False
         try:
             while chunk := await reader.read(65536):
                 received += chunk
+                if self.fault_after_bytes is not None and \
+                        len(received) > self.fault_after_bytes:
+                    self.state, self.fault_after_bytes, spoiled = self.fault_state, None, True
                 # Answer status requests as they arrive, as a printer does in real time.
                 while (at := received.find(b"\x10\x04")) != -1 and len(received) >= at + 3:
                     writer.write(bytes((status_byte(received[at + 2], self.state,
@@ -76,7 +84,7 @@ class NetworkPrinter:
             with contextlib.suppress(ConnectionError):
                 writer.close()
         if received:
-            if self.state.can_print:
+            if self.state.can_print and not spoiled:
                 job = Job(bytes(received), decode(bytes(received)))
                 self.jobs.append(job)
                 self.drawer_open = self.drawer_open or bool(job.printout.drawer_kicks)

@@ -94,6 +94,16 @@ def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterStatus:
                                                     f"is {status.state.value.replace('_', ' ')}")
             if job:
                 sock.sendall(job)
+                # Asked again once the job is in: a cover opened or paper run out *during*
+                # the receipt means it did not come out whole; the job stays queued.
+                after = _ask(lambda: sock.recv(1), sock.sendall)
+                if not after.state.can_print:
+                    raise PrinterNotReady(after.state, f"printer at {parts.hostname}:"
+                                                       f"{parts.port} became "
+                                                       f"{after.state.value.replace('_', ' ')} "
+                                                       "during the receipt; it will be printed "
+                                                       "again")
+                return after
             return status
     except TimeoutError as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
@@ -120,6 +130,13 @@ def _over_serial(address: PrinterAddress, job: bytes) -> PrinterStatus:
         if job:
             port.write(job)
             port.flush()
+            after = _ask(lambda: port.read(1), port.write)
+            if not after.state.can_print:
+                raise PrinterNotReady(after.state, f"printer on {target} became "
+                                                   f"{after.state.value.replace('_', ' ')} "
+                                                   "during the receipt; it will be printed "
+                                                   "again")
+            return after
         return status
     except serial.SerialException as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc

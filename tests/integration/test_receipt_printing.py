@@ -88,6 +88,18 @@ async def test_receipts_print_and_survive_printer_faults(agent_settings_factory:
         assert printer.printed[1].drawer_kicks == []  # card only: the drawer stays shut
         assert (await _status(agent))["queued"] == 0
 
+        # The cover is opened in the middle of a receipt: it did not come out whole, so it
+        # stays queued and prints again, whole, once the cover is shut.
+        printer.fault_after_bytes = 60
+        status, torn = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))
+        assert status == 201
+        printer_status = await _state(agent, "cover_open")
+        assert "during the receipt" in printer_status["last_error"]
+        assert printer_status["queued"] == 1 and len(printer.jobs) == 2
+        printer.state = PrinterState.READY
+        await _printed(printer, 3)
+        assert printer.printed[2].barcodes == [torn["receipt_number"]]
+
         # Unplugged: sales go on, receipts wait, and come out in order once it is back.
         await printer.stop()
         sold = []
@@ -97,15 +109,15 @@ async def test_receipts_print_and_survive_printer_faults(agent_settings_factory:
             sold.append(body["receipt_number"])
         await _state(agent, "offline")
         await printer.start()
-        await _printed(printer, 5)
-        assert [p.barcodes[0] for p in printer.printed[2:]] == sold
+        await _printed(printer, 6)
+        assert [p.barcodes[0] for p in printer.printed[3:]] == sold
 
         # A reprint: marked as a copy, and it does not open the drawer again.
         status, body = await call(agent, "POST",
                                   f"/api/v1/sales/{cash_sale['sale_id']}/reprint")
         assert status == 202, body
-        await _printed(printer, 6)
-        copy = printer.printed[5]
+        await _printed(printer, 7)
+        copy = printer.printed[6]
         assert "*** COPY ***" in copy.lines and copy.drawer_kicks == []
         assert copy.barcodes == [cash_sale["receipt_number"]]
         status, body = await call(agent, "POST", "/api/v1/sales/no-such-sale/reprint")
@@ -116,8 +128,8 @@ async def test_receipts_print_and_survive_printer_faults(agent_settings_factory:
                                   {"movement_id": "no-sale-0001", "employee": "E100",
                                    "reason": "check a note"})
         assert status == 201, body
-        await _printed(printer, 7)
-        kick = printer.printed[6]
+        await _printed(printer, 8)
+        kick = printer.printed[7]
         assert (kick.drawer_kicks, kick.lines, kick.cuts) == ([2], [], 0)
     finally:
         await printer.stop()
