@@ -261,6 +261,9 @@ class DisplaySettings:
     idle_message: str = setting("Welcome", help="Shown when no sale is in progress.")
     idle_seconds: int = setting(20, help="Seconds after a sale before the idle message.",
                                 check=checks.positive)
+    health_seconds: int = setting(30, help="How often the display is checked (its screen "
+                                           "rewritten) while nothing else writes to it.",
+                                  check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -276,6 +279,9 @@ class ScaleSettings:
     bytesize: int = setting(7, help="Data bits: 7 or 8.", check=checks.bytesize)
     timeout_seconds: int = setting(1, help="How long to wait for the scale's answer.",
                                    check=checks.positive)
+    health_seconds: int = setting(30, help="How often the scale is asked for a weight while "
+                                           "no terminal asks, so status shows one that went "
+                                           "silent.", check=checks.positive)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,6 +62,7 @@ async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
     app[keys.EVENTS].listen(display.on_notice)
     app[keys.DISPLAY] = display
     display.show(app[keys.SETTINGS].display.idle_message)
+    display.start()
     yield
     await display.stop()
 
@@ -69,6 +70,7 @@ async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _scale_ctx(app: web.Application) -> AsyncIterator[None]:
     scale = ScaleService(app[keys.SETTINGS], app[keys.EVENTS])
     app[keys.SCALE] = scale
+    scale.start()
     yield
     await scale.stop()
 

@@ -27,6 +27,8 @@ class DisplayService:
         self._driver = LineDisplay(config.url, config.protocol)
         self._idle_message = config.idle_message
         self._idle_seconds = config.idle_seconds
+        self._health_seconds = config.health_seconds
+        self._health: asyncio.Task[None] | None = None
         self._events = events
         self._lock = asyncio.Lock()
         self._idle_task: asyncio.Task[None] | None = None
@@ -50,7 +52,20 @@ class DisplayService:
         if then_idle:
             self._idle_task = asyncio.create_task(self._idle_later())
 
+    def start(self) -> None:
+        self._health = asyncio.create_task(self._check_now_and_then())
+
+    async def _check_now_and_then(self) -> None:
+        """Rewrite the screen now and then, so a display unplugged while idle shows in status
+        before the next customer."""
+        while True:
+            await asyncio.sleep(self._health_seconds)
+            if not self._lock.locked():
+                await self._show(*self.lines)
+
     async def stop(self) -> None:
+        if self._health is not None:
+            self._tasks.add(self._health)
         for task in (*self._tasks, *([self._idle_task] if self._idle_task else [])):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -98,8 +113,19 @@ class ScaleService:
                              config.bytesize, config.timeout_seconds)
         self._events = events
         self._lock = asyncio.Lock()
+        self._health_seconds = config.health_seconds
+        self._health: asyncio.Task[None] | None = None
         self.state = "unknown"
         self.detail: str | None = None
+
+    def start(self) -> None:
+        self._health = asyncio.create_task(self._check_now_and_then())
+
+    async def _check_now_and_then(self) -> None:
+        while True:
+            with contextlib.suppress(ScaleFault):
+                await self.weigh()
+            await asyncio.sleep(self._health_seconds)
 
     def status(self) -> dict[str, Any]:
         return {"type": "scale", "url": self._driver.url, "protocol": self._driver.protocol,
@@ -116,6 +142,10 @@ class ScaleService:
         return weighing
 
     async def stop(self) -> None:
+        if self._health is not None:
+            self._health.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health
         await asyncio.to_thread(self._driver.close)
 
     def _set(self, state: str, detail: str | None) -> None:

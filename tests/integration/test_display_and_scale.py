@@ -113,3 +113,35 @@ async def test_no_scale_configured_is_404(agent_settings_factory: Any,
     agent = await aiohttp_client(create_app(prepared_settings(agent_settings_factory())))
     status, body = await call(agent, "GET", "/api/v1/scale")
     assert status == 404 and "no scale" in body["detail"]
+
+
+async def test_idle_devices_are_checked_now_and_then(agent_settings_factory: Any,
+                                                     aiohttp_client: Any) -> None:
+    """A display unplugged or a scale gone silent while nobody uses them shows in status."""
+    display, scale = LineDisplayEmulator(), ScaleEmulator()
+    try:
+        settings = prepared_settings(agent_settings_factory(extra=(
+            f'\n[display]\nurl = "{display.path}"\nhealth_seconds = 1\n'
+            f'\n[scale]\nurl = "{scale.path}"\nhealth_seconds = 1\ntimeout_seconds = 1\n')))
+        agent = await aiohttp_client(create_app(settings))
+
+        async def states() -> tuple[str, str]:
+            _, body = await call(agent, "GET", "/api/v1/status")
+            devices = body["devices"]
+            return devices["customer_display"]["state"], devices["scale"]["state"]
+
+        for _ in range(60):
+            if await states() == ("ready", "stable"):
+                break
+            await asyncio.sleep(0.1)
+        assert await states() == ("ready", "stable")
+        display.close()
+        scale.silent = True
+        for _ in range(100):
+            if await states() == ("disconnected", "offline"):
+                break
+            await asyncio.sleep(0.1)
+        assert await states() == ("disconnected", "offline")
+    finally:
+        display.close()
+        scale.close()
