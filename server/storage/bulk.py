@@ -13,12 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 MAX_PARAMETERS = 30_000  # below both drivers' limits on parameters per statement
 
 
+# Placeholders for ``count`` parameters numbered from ``start``, per driver paramstyle: qmark
+# for aiosqlite, numeric_dollar for asyncpg (the two drivers this project supports).
+_MARKERS = {
+    "qmark": lambda count, start: ", ".join("?" for _ in range(count)),
+    "numeric_dollar": lambda count, start: ", ".join(f"${n}"
+                                                     for n in range(start, start + count)),
+}
+
+
 def _marks(paramstyle: str, count: int, start: int = 1) -> str:
-    if paramstyle == "qmark":
-        return ", ".join("?" for _ in range(count))
-    if paramstyle == "numeric_dollar":
-        return ", ".join(f"${n}" for n in range(start, start + count))
-    raise NotImplementedError(paramstyle)  # pragma: no cover - both drivers are above
+    return _MARKERS[paramstyle](count, start)
 
 
 def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
