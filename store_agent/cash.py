@@ -4,7 +4,6 @@ tender, over/short); and closing a business day."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -123,11 +122,8 @@ def queue_x_report(db: Database, store: StoreContext, session_id: str, created_a
     with write_transaction(db):
         report = session_report(db, store, session_id)
         last_seq = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()[0]
-        cursor = db.execute(
-            "INSERT INTO print_queue (seq, terminal_id, kind, document, status, attempts, "
-            "created_at) VALUES (?, ?, 'x_report', ?, 'pending', 0, ?)",
-            [last_seq, report["terminal_id"], json.dumps(report), created_at])
-        return int(cursor.lastrowid or 0)
+        return enqueue_print(db, last_seq, report["terminal_id"], "x_report", report,
+                             created_at)
 
 
 def close_business_day(db: Database, store: StoreContext, day: str, request: dict[str, Any],

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 from dataclasses import dataclass
@@ -50,28 +51,25 @@ def layout_of(settings: AgentSettings) -> ReceiptLayout:
 
 def next_job(db: Database, layout: ReceiptLayout, store_name: str) -> PrintJob | None:
     """The oldest queued job, laid out as ESC/POS bytes from its sale event."""
-    row = db.execute("SELECT job_id, seq, kind FROM print_queue WHERE status = 'pending' "
-                     "ORDER BY job_id LIMIT 1").fetchone()
+    row = db.execute("SELECT job_id, seq, kind, document FROM print_queue "
+                     "WHERE status = 'pending' ORDER BY job_id LIMIT 1").fetchone()
     if row is None:
         return None
-    job_id, seq, kind = row
+    job_id, seq, kind, document = row
     if kind == "drawer_kick":  # a no-sale opening: just the pulse, on the printer's pin
         kick = Dummy()
         if layout.drawer_pin:
             kick.cashdraw(layout.drawer_pin)
         return PrintJob(job_id=job_id, seq=seq, kind=kind, data=bytes(kick.output))
     if kind in ("x_report", "z_report"):
-        document = db.execute("SELECT document FROM print_queue WHERE job_id = ?",
-                              [job_id]).fetchone()[0]
         return PrintJob(job_id=job_id, seq=seq, kind=kind,
                         data=report_bytes(json.loads(document), layout, store_name))
     payload, business_date = db.execute("SELECT payload, business_date FROM events "
                                         "WHERE seq = ?", [seq]).fetchone()
     sale = json.loads(payload)
     if kind == "reprint":  # a copy: say so, and never open the drawer again
-        layout = ReceiptLayout(width_mm=layout.width_mm, header=("*** COPY ***", *layout.header),
-                               footer=layout.footer, number_as=layout.number_as,
-                               drawer_pin=None)
+        layout = dataclasses.replace(layout, header=("*** COPY ***", *layout.header),
+                                     drawer_pin=None)
     return PrintJob(job_id=job_id, seq=seq, kind=kind,
                     data=sale_bytes(sale, business_date, layout, store_name))
 

@@ -151,11 +151,13 @@ def next_receipt_no(db: Database, terminal_id: str) -> int:
 
 
 def enqueue_print(db: Database, seq: int, terminal_id: str, kind: str, document: Any,
-                  created_at: str) -> None:
-    """A durable print job, committed with the sale: the printer never blocks the sale."""
-    db.execute("INSERT INTO print_queue (seq, terminal_id, kind, document, status, attempts, "
-               "created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
-               [seq, terminal_id, kind, json.dumps(document), created_at])
+                  created_at: str) -> int:
+    """A durable print job, committed with the sale: the printer never blocks the sale.
+    Returns the job id."""
+    cursor = db.execute("INSERT INTO print_queue (seq, terminal_id, kind, document, status, "
+                        "attempts, created_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+                        [seq, terminal_id, kind, json.dumps(document), created_at])
+    return int(cursor.lastrowid or 0)
 
 
 def queue_reprint(db: Database, sale_id: str, created_at: str) -> int:
@@ -165,10 +167,7 @@ def queue_reprint(db: Database, sale_id: str, created_at: str) -> int:
                          [sale_id]).fetchone()
         if row is None:
             raise UnknownSale(sale_id)
-        cursor = db.execute("INSERT INTO print_queue (seq, terminal_id, kind, document, status, "
-                            "attempts, created_at) VALUES (?, ?, 'reprint', '{}', 'pending', "
-                            "0, ?)", [row[0], row[1], created_at])
-        return int(cursor.lastrowid or 0)
+        return enqueue_print(db, row[0], row[1], "reprint", {}, created_at)
 
 
 def sales_summary(db: Database, business_date_: str | None) -> dict[str, Any]:
