@@ -10,6 +10,7 @@ reported. Blocking I/O: the agent calls it from a worker thread.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -72,45 +73,48 @@ def print_job(address: PrinterAddress, job: bytes) -> PrinterStatus:
     raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: unsupported printer URL")
 
 
-def _ask(read: object, write: object) -> PrinterStatus:
+def _ask(read: Callable[[], bytes], write: Callable[[bytes], object]) -> PrinterStatus:
     answers = []
     for request in (1, 2, 4):
-        write(bytes((0x10, 0x04, request)))  # type: ignore[operator]
-        answer = read()  # type: ignore[operator]
+        write(bytes((0x10, 0x04, request)))
+        answer = read()
         if not answer:
             return PrinterStatus(PrinterState.OFFLINE)
         answers.append(answer[0])
     return PrinterStatus(state_from(*answers), drawer_open_from(answers[0]))
 
 
+def _exchange(read: Callable[[], bytes], write: Callable[[bytes], object], job: bytes,
+              where: str) -> PrinterStatus:
+    """Ask the printer's status, send ``job`` only if it can print, then ask again: a cover
+    opened or paper run out *during* the receipt means it did not come out whole, and the
+    job stays queued."""
+    status = _ask(read, write)
+    if not status.state.can_print:
+        raise PrinterNotReady(status.state, f"printer {where} is "
+                                            f"{status.state.value.replace('_', ' ')}")
+    if not job:
+        return status
+    write(job)
+    after = _ask(read, write)
+    if not after.state.can_print:
+        raise PrinterNotReady(after.state, f"printer {where} became "
+                                           f"{after.state.value.replace('_', ' ')} during the "
+                                           "receipt; it will be printed again")
+    return after
+
+
 def _over_tcp(address: PrinterAddress, job: bytes) -> PrinterStatus:
     parts = urlsplit(address.url)
+    where = f"at {parts.hostname}:{parts.port}"
     try:
         with socket.create_connection((parts.hostname, parts.port),
                                       timeout=address.timeout) as sock:
-            status = _ask(lambda: sock.recv(1), sock.sendall)
-            if not status.state.can_print:
-                raise PrinterNotReady(status.state, f"printer at {parts.hostname}:{parts.port} "
-                                                    f"is {status.state.value.replace('_', ' ')}")
-            if job:
-                sock.sendall(job)
-                # Asked again once the job is in: a cover opened or paper run out *during*
-                # the receipt means it did not come out whole; the job stays queued.
-                after = _ask(lambda: sock.recv(1), sock.sendall)
-                if not after.state.can_print:
-                    raise PrinterNotReady(after.state, f"printer at {parts.hostname}:"
-                                                       f"{parts.port} became "
-                                                       f"{after.state.value.replace('_', ' ')} "
-                                                       "during the receipt; it will be printed "
-                                                       "again")
-                return after
-            return status
+            return _exchange(lambda: sock.recv(1), sock.sendall, job, where)
     except TimeoutError as exc:
-        raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
-                                                    f"{parts.port} did not answer") from exc
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer {where} did not answer") from exc
     except OSError as exc:
-        raise PrinterNotReady(PrinterState.OFFLINE, f"printer at {parts.hostname}:"
-                                                    f"{parts.port}: {exc.strerror or exc}"
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer {where}: {exc.strerror or exc}"
                               ) from exc
 
 
@@ -123,21 +127,11 @@ def _over_serial(address: PrinterAddress, job: bytes) -> PrinterStatus:
     except (serial.SerialException, ValueError) as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
     try:
-        status = _ask(lambda: port.read(1), port.write)
-        if not status.state.can_print:
-            raise PrinterNotReady(status.state, f"printer on {target} is "
-                                                f"{status.state.value.replace('_', ' ')}")
-        if job:
-            port.write(job)
+        def write(data: bytes) -> None:
+            port.write(data)
             port.flush()
-            after = _ask(lambda: port.read(1), port.write)
-            if not after.state.can_print:
-                raise PrinterNotReady(after.state, f"printer on {target} became "
-                                                   f"{after.state.value.replace('_', ' ')} "
-                                                   "during the receipt; it will be printed "
-                                                   "again")
-            return after
-        return status
+
+        return _exchange(lambda: port.read(1), write, job, f"on {target}")
     except serial.SerialException as exc:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
     finally:
