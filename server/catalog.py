@@ -36,6 +36,19 @@ async def publish(conn: AsyncConnection, scope: str, kind: str, key: str,
     return int(cursor)
 
 
+async def _replace(conn: AsyncConnection, table: sa.Table, key: str, value: str,
+                   values: dict[str, Any]) -> Any:
+    """Write the row whose ``key`` column is ``value`` (insert or update); return the row it
+    replaced, or None when it is new (the audit log's "before")."""
+    column = table.c[key]
+    old = (await conn.execute(sa.select(table).where(column == value))).first()
+    if old is None:
+        await conn.execute(table.insert().values({key: value, **values}))
+    else:
+        await conn.execute(table.update().where(column == value).values(**values))
+    return old
+
+
 def product_doc(row: Any) -> dict[str, Any]:
     """A product row as the audit log and the API's internals see it (money in minor units)."""
     return {"sku": row.sku, "name": row.name, "price": int(row.price_minor),
@@ -60,13 +73,7 @@ async def upsert_product(storage: Storage, sku: str, name: str, price_minor: int
               "barcodes": barcodes, "active": active, "updated_at": datetime.now(UTC),
               "cost_minor": cost_minor, "reorder_level_milli": reorder_level_milli}
     async with storage.write() as conn:
-        old = (await conn.execute(sa.select(catalog_products).where(
-            catalog_products.c.sku == sku))).first()
-        if old is not None:
-            await conn.execute(catalog_products.update().where(catalog_products.c.sku == sku)
-                               .values(**values))
-        else:
-            await conn.execute(catalog_products.insert().values(sku=sku, **values))
+        old = await _replace(conn, catalog_products, "sku", sku, values)
         after = {"sku": sku, "name": name, "price": price_minor, "tax_rate": tax_rate,
                  "barcodes": barcodes, "active": active, "cost": cost_minor,
                  "reorder_level_milli": reorder_level_milli}
@@ -102,13 +109,8 @@ async def upsert_tax_rate(storage: Storage, code: str, rate: str, name: str, *,
     """A tax rate by code; products that name the code are taxed at it in every store."""
     now = datetime.now(UTC)
     async with storage.write() as conn:
-        old = (await conn.execute(sa.select(tax_rates).where(tax_rates.c.code == code))).first()
-        if old is None:
-            await conn.execute(tax_rates.insert().values(code=code, rate=rate, name=name,
-                                                         updated_at=now))
-        else:
-            await conn.execute(tax_rates.update().where(tax_rates.c.code == code)
-                               .values(rate=rate, name=name, updated_at=now))
+        old = await _replace(conn, tax_rates, "code", code,
+                             {"rate": rate, "name": name, "updated_at": now})
         await audit.record(conn, actor, "tax_rate.put", f"tax_rate:{code}",
                            None if old is None else {"code": code, "rate": old.rate,
                                                      "name": old.name},
@@ -125,13 +127,7 @@ async def upsert_employee(storage: Storage, employee_id: str, name: str, role: s
     values = {"name": name, "role": role, "pin_hash": pin_hash, "active": active,
               "updated_at": now}
     async with storage.write() as conn:
-        old = (await conn.execute(sa.select(employees).where(
-            employees.c.employee_id == employee_id))).first()
-        if old is None:
-            await conn.execute(employees.insert().values(employee_id=employee_id, **values))
-        else:
-            await conn.execute(employees.update().where(employees.c.employee_id == employee_id)
-                               .values(**values))
+        old = await _replace(conn, employees, "employee_id", employee_id, values)
         after = {"employee_id": employee_id, "name": name, "role": role, "active": active,
                  "pin_changed": old is None or not pin_matches(pin, old.pin_hash)}
         await audit.record(conn, actor, "employee.put", f"employee:{employee_id}",
