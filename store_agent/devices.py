@@ -20,8 +20,25 @@ from drivers.scale import Scale, ScaleFault, Weighing
 from store_agent.stream import EventBroker
 
 
-class DisplayService:
+class DeviceState:
+    """A device's state and its reason, published on the event stream when either changes."""
+
+    def __init__(self, events: EventBroker, device: str) -> None:
+        self._events = events
+        self._device = device
+        self.state = "unknown"
+        self.detail: str | None = None
+
+    def _set(self, state: str, detail: str | None) -> None:
+        if (state, detail) != (self.state, self.detail):
+            self.state, self.detail = state, detail
+            self._events.publish({"type": "device", "device": self._device, "state": state,
+                                  "detail": detail})
+
+
+class DisplayService(DeviceState):
     def __init__(self, settings: AgentSettings, events: EventBroker) -> None:
+        super().__init__(events, "customer_display")
         config = settings.display
         self.terminal = config.terminal
         self._driver = LineDisplay(config.url, config.protocol)
@@ -29,12 +46,9 @@ class DisplayService:
         self._idle_seconds = config.idle_seconds
         self._health_seconds = config.health_seconds
         self._health: asyncio.Task[None] | None = None
-        self._events = events
         self._lock = asyncio.Lock()
         self._idle_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self.state = "unknown"
-        self.detail: str | None = None
         self.lines: tuple[str, str] = ("", "")
 
     def status(self) -> dict[str, Any]:
@@ -85,12 +99,6 @@ class DisplayService:
             self.lines = (upper[:20], lower[:20])
             self._set("ready", None)
 
-    def _set(self, state: str, detail: str | None) -> None:
-        if (state, detail) != (self.state, self.detail):
-            self.state, self.detail = state, detail
-            self._events.publish({"type": "device", "device": "customer_display",
-                                  "state": state, "detail": detail})
-
     def on_notice(self, notice: dict[str, Any]) -> None:
         """Follow the event stream: scans at this terminal, sales recorded on it."""
         if notice.get("type") == "scan" and notice.get("terminal_id") == self.terminal:
@@ -106,17 +114,15 @@ class DisplayService:
                       then_idle=True)
 
 
-class ScaleService:
+class ScaleService(DeviceState):
     def __init__(self, settings: AgentSettings, events: EventBroker) -> None:
+        super().__init__(events, "scale")
         config = settings.scale
         self._driver = Scale(config.url, config.protocol, config.baudrate, config.parity,
                              config.bytesize, config.timeout_seconds)
-        self._events = events
         self._lock = asyncio.Lock()
         self._health_seconds = config.health_seconds
         self._health: asyncio.Task[None] | None = None
-        self.state = "unknown"
-        self.detail: str | None = None
 
     def start(self) -> None:
         self._health = asyncio.create_task(self._check_now_and_then())
@@ -148,8 +154,3 @@ class ScaleService:
                 await self._health
         await asyncio.to_thread(self._driver.close)
 
-    def _set(self, state: str, detail: str | None) -> None:
-        if (state, detail) != (self.state, self.detail):
-            self.state, self.detail = state, detail
-            self._events.publish({"type": "device", "device": "scale", "state": state,
-                                  "detail": detail})
