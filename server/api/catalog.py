@@ -13,7 +13,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import keys
-from server.api.params import iso_utc, limit_param, money_field
+from server.api.params import flag_param, iso_utc, limit_param, money_field
 from server.auth import PRINCIPAL
 from server.catalog import (
     employee_doc,
@@ -171,11 +171,9 @@ async def list_products(request: web.Request) -> web.Response:
     if q := request.query.get("q"):
         query = query.where(sa.or_(catalog_products.c.name.ilike(f"%{q}%"),
                                    catalog_products.c.sku == q))
-    active = request.query.get("active")
+    active = flag_param(request, "active")
     if active is not None:
-        if active not in ("true", "false"):
-            raise Problem(400, "active must be true or false", field="active")
-        query = query.where(catalog_products.c.active.is_(active == "true"))
+        query = query.where(catalog_products.c.active.is_(active))
     async with request.app[keys.STORAGE].read() as conn:
         rows = (await conn.execute(query)).all()
     page = rows[:limit]

@@ -10,7 +10,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
-from server.api.params import cursor_param, encode_cursor, limit_param, money_text
+from server.api.params import cursor_param, encode_cursor, flag_param, limit_param, money_text
 from server.api.reports import value_at_cost
 from server.roles import Permission, requires
 from server.storage.tables import catalog_products, stock_levels, stock_movements, stores
@@ -31,9 +31,7 @@ async def store_inventory(request: web.Request) -> web.Response:
     """Stock on hand per SKU (``low_only=true``: at or below the reorder level), by SKU."""
     store_id = request.match_info["store_id"]
     limit = limit_param(request)
-    low_only = request.query.get("low_only", "false")
-    if low_only not in ("true", "false"):
-        raise Problem(400, "low_only must be true or false", field="low_only")
+    low_only = flag_param(request, "low_only") or False
     query = (sa.select(stock_levels.c.sku, stock_levels.c.on_hand_milli,
                        catalog_products.c.name, catalog_products.c.cost_minor,
                        catalog_products.c.reorder_level_milli)
@@ -42,7 +40,7 @@ async def store_inventory(request: web.Request) -> web.Response:
              .where(stock_levels.c.store_id == store_id,
                     stock_levels.c.sku > request.query.get("after", ""))
              .order_by(stock_levels.c.sku).limit(limit + 1))
-    if low_only == "true":
+    if low_only:
         query = query.where(catalog_products.c.reorder_level_milli.is_not(None),
                             stock_levels.c.on_hand_milli <= catalog_products.c.reorder_level_milli)
     async with request.app[keys.STORAGE].read() as conn:

@@ -26,6 +26,16 @@ def date_param(request: web.Request, name: str) -> date | None:
         raise Problem(400, f"{name} must be a date YYYY-MM-DD, got {text!r}", field=name) from None
 
 
+def flag_param(request: web.Request, name: str) -> bool | None:
+    """A ``true``/``false`` query parameter; None when absent, 400 for anything else."""
+    text = request.query.get(name)
+    if text is None:
+        return None
+    if text not in ("true", "false"):
+        raise Problem(400, f"{name} must be true or false", field=name)
+    return text == "true"
+
+
 def limit_param(request: web.Request) -> int:
     text = request.query.get("limit", str(DEFAULT_LIMIT))
     if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
