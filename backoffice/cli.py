@@ -287,7 +287,7 @@ def agent_run(config_path: Path) -> None:
     """Serve the POS terminal API until stopped (SIGINT/SIGTERM)."""
     from backoffice.serve import serve
     from backoffice.tls import client_ssl_context, server_ssl_context
-    from store_agent import create_app
+    from store_agent.app import create_app
     from store_agent.errors import LedgerError
 
     settings: AgentSettings = _settings(_load_agent, config_path)

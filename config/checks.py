@@ -141,3 +141,37 @@ def scale_protocol(value: Any) -> str | None:
 
 def bytesize(value: Any) -> str | None:
     return None if value in (7, 8) else "must be 7 or 8"
+
+
+def label_rules(value: Any) -> str | None:
+    from store_agent.barcodes import LabelRules
+
+    try:
+        LabelRules.parse(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def hex_bytes(value: Any) -> str | None:
+    from drivers.drawer import parse_hex
+
+    try:
+        parse_hex(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def drawer_status(value: Any) -> str | None:
+    from drivers.drawer import STATUS_MODES
+
+    return None if value in STATUS_MODES else f"must be one of: {', '.join(STATUS_MODES)}"
+
+
+def bit_number(value: Any) -> str | None:
+    return None if 0 <= value <= 7 else "must be a bit number from 0 to 7"
+
+
+def open_or_closed(value: Any) -> str | None:
+    return None if value in ("open", "closed") else "must be 'open' or 'closed'"

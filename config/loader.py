@@ -268,5 +268,5 @@ def _format_default(value: Any) -> str:
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, Mapping):
-        return "{}"
+        return "{" + ", ".join(f"{k} = {v!r}" for k, v in value.items()) + "}"
     return repr(value) if isinstance(value, str) else str(value)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from config import checks
 from config.fields import setting
+from store_agent.barcodes import DEFAULT_LABEL_RULES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -208,8 +209,9 @@ class PrinterSettings:
 
     url: str = setting(
         "", help="tcp://HOST:9100 (a network printer's raw port), serial:///dev/ttyUSB0?"
-                 "baudrate=19200 (any pyserial URL after 'serial:'), file:///dev/usb/lp0, or "
-                 "empty for no printer (receipts wait in the queue).",
+                 "baudrate=19200 (any pyserial URL after 'serial:'), usb://VENDOR:PRODUCT "
+                 "(hex ids from lsusb, e.g. usb://04b8:0202; needs libusb), "
+                 "file:///dev/usb/lp0, or empty for no printer (receipts wait in the queue).",
         check=checks.printer_url)
     width_mm: int = setting(80, help="Paper width: 80 (48 columns) or 58 (32 columns).",
                             check=checks.paper_width)
@@ -285,6 +287,49 @@ class ScaleSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DrawerSettings:
+    """A cash drawer on its own serial port (docs/hardware.md); a drawer wired to the receipt
+    printer is set with printer.drawer_pin instead."""
+
+    url: str = setting("", help="Serial port of the drawer (a device path, COM port or pyserial "
+                                "URL); empty when the drawer is on the printer or absent.")
+    terminal: str = setting("T1", help="The terminal whose cash sales and no-sales open it.")
+    baudrate: int = setting(9600, help="Line speed.", check=checks.baudrate)
+    open_command: str = setting("07", help="Bytes, in hex, that open the drawer (07, ASCII BEL, "
+                                           "on most serial drawers).", check=checks.hex_bytes)
+    status: str = setting("none", help="How the drawer says it is open: none, query (a "
+                                       "status request answered with one byte), or the modem "
+                                       "line its switch drives: cts, dsr, ri or dcd.",
+                          check=checks.drawer_status)
+    status_command: str = setting("06", help="query: the status request, in hex (06, ASCII "
+                                             "ACK, on IBM-style drawer ports).",
+                                  check=checks.hex_bytes)
+    closed_bit: int = setting(0, help="query: the bit (0-7) of the answer that is set while "
+                                      "the drawer is closed.", check=checks.bit_number)
+    line_high_when: str = setting("closed", help="cts/dsr/ri/dcd: whether the line is high "
+                                                 "while the drawer is closed or open.",
+                                  check=checks.open_or_closed)
+    timeout_seconds: int = setting(1, help="How long to wait for a status answer.",
+                                   check=checks.positive)
+    health_seconds: int = setting(30, help="How often the drawer's state is read while "
+                                           "nothing opens it.", check=checks.positive)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LabelSettings:
+    """Variable-measure labels printed by scales (docs/hardware.md): which prefixes carry a
+    price or a weight, and where the item and value digits sit."""
+
+    prefixes: Mapping[str, str] = setting(
+        dict(DEFAULT_LABEL_RULES),
+        help="Prefix = \"price LAYOUT\" or \"weight LAYOUT\": one letter per digit, P prefix, "
+             "I item, V value (price in minor units, weight in grams), X not read, C check "
+             "digit; 12 letters for UPC-A, 13 for EAN-13. Giving the table replaces the "
+             "defaults (02, 20-29).",
+        check=checks.label_rules)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AgentSettings:
     """Everything a store agent reads from ``store.toml``."""
 
@@ -301,4 +346,6 @@ class AgentSettings:
     scanner: ScannerSettings = ScannerSettings()
     display: DisplaySettings = DisplaySettings()
     scale: ScaleSettings = ScaleSettings()
+    drawer: DrawerSettings = DrawerSettings()
+    labels: LabelSettings = LabelSettings()
     logging: LoggingSettings = LoggingSettings()

@@ -242,3 +242,28 @@ class ScannerEmulator(PtyDevice):
 
     def unplug(self) -> None:
         self.close()
+
+
+class DrawerEmulator(PtyDevice):
+    """A serial cash drawer: opens on the open command (BEL by default), answers a status
+    request (ACK) with one byte whose bit 0 is set while closed. :meth:`close_drawer` is the
+    cashier pushing it shut; ``silent`` makes it not answer."""
+
+    def __init__(self, open_command: bytes = b"\x07", status_command: bytes = b"\x06") -> None:
+        self.open_command, self.status_command = open_command, status_command
+        self.is_open = False
+        self.openings = 0
+        self.silent = False
+        super().__init__()
+
+    def answer(self, data: bytes) -> bytes:
+        reply = b""
+        if self.open_command in data:
+            self.openings += data.count(self.open_command)
+            self.is_open = True
+        if self.status_command in data and not self.silent:
+            reply = bytes((0x30 | (0 if self.is_open else 0x01),))
+        return reply
+
+    def close_drawer(self) -> None:
+        self.is_open = False

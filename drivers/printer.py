@@ -1,21 +1,28 @@
 """The receipt printer's transports: a network printer on its raw port (``tcp://HOST:9100``),
 a serial printer through pyserial (``serial:///dev/ttyUSB0?baudrate=19200``, any
-``serial_for_url`` URL after the ``serial:`` prefix), or a file / character device
-(``file:///dev/usb/lp0``). Before a job the driver asks the printer's real-time status
-(DLE EOT 1, 2, 4) where the transport can answer, and sends nothing to a printer that is out
-of paper, has its cover open or does not answer — the job stays queued and the state is
-reported. Blocking I/O: the agent calls it from a worker thread.
+``serial_for_url`` URL after the ``serial:`` prefix), a USB printer through python-escpos's
+``Usb`` class and pyusb (``usb://04b8:0202``: vendor and product id in hex, optionally
+``?in_ep=0x82&out_ep=0x01``), or a file / character device (``file:///dev/usb/lp0``).
+
+Before a job the driver asks the printer's real-time status (DLE EOT 1, 2, 4) where the
+transport can answer, and sends nothing to a printer that is out of paper, has its cover open
+or does not answer — the job stays queued and the state is reported. Blocking I/O: the agent
+calls it from a worker thread.
 """
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import serial
+import usb.core
+from escpos.exceptions import DeviceNotFoundError
+from escpos.printer import Usb
 
 from drivers.status import PrinterState, drawer_open_from, state_from
 
@@ -51,8 +58,47 @@ def check_url(url: str) -> str | None:
         return None
     if parts.scheme == "serial" and url[len("serial:"):].strip("/"):
         return None
+    if parts.scheme == "usb":
+        try:
+            usb_target(url)
+        except ValueError as exc:
+            return str(exc)
+        return None
     return ("must be tcp://HOST:PORT (a network printer, usually port 9100), "
-            "serial:///dev/ttyUSB0?baudrate=19200 or file:///dev/usb/lp0")
+            "serial:///dev/ttyUSB0?baudrate=19200, usb://VENDOR:PRODUCT (hex ids, e.g. "
+            "usb://04b8:0202) or file:///dev/usb/lp0")
+
+
+_USB_IDS = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$")
+
+
+@dataclass(frozen=True, slots=True)
+class UsbTarget:
+    vendor: int
+    product: int
+    in_ep: int = 0x82
+    out_ep: int = 0x01
+
+    def __str__(self) -> str:
+        return f"{self.vendor:04x}:{self.product:04x}"
+
+
+def usb_target(url: str) -> UsbTarget:
+    """``usb://04b8:0202?in_ep=0x82&out_ep=0x01`` as ids and endpoints; ValueError if not."""
+    parts = urlsplit(url)
+    ids = _USB_IDS.fullmatch(parts.netloc)
+    if ids is None:
+        raise ValueError("a USB printer is usb://VENDOR:PRODUCT with 4-digit hex ids, e.g. "
+                         "usb://04b8:0202 (lsusb shows them)")
+    query = parse_qs(parts.query)
+    endpoints = {}
+    for name, default in (("in_ep", 0x82), ("out_ep", 0x01)):
+        text = query.get(name, [str(default)])[0]
+        try:
+            endpoints[name] = int(text, 0)
+        except ValueError:
+            raise ValueError(f"{name} must be a number such as 0x82, got {text!r}") from None
+    return UsbTarget(int(ids.group(1), 16), int(ids.group(2), 16), **endpoints)
 
 
 def print_job(address: PrinterAddress, job: bytes) -> PrinterStatus:
@@ -63,6 +109,8 @@ def print_job(address: PrinterAddress, job: bytes) -> PrinterStatus:
         return _over_tcp(address, job)
     if scheme == "serial":
         return _over_serial(address, job)
+    if scheme == "usb":
+        return _over_usb(address, job)
     if scheme == "file":
         try:
             with Path(urlsplit(address.url).path).open("ab") as device:
@@ -136,3 +184,25 @@ def _over_serial(address: PrinterAddress, job: bytes) -> PrinterStatus:
         raise PrinterNotReady(PrinterState.OFFLINE, f"{address.url}: {exc}") from exc
     finally:
         port.close()
+
+
+def _over_usb(address: PrinterAddress, job: bytes) -> PrinterStatus:
+    target = usb_target(address.url)
+    where = f"USB {target}"
+    printer = Usb(target.vendor, target.product, timeout=int(address.timeout * 1000),
+                  in_ep=target.in_ep, out_ep=target.out_ep)
+    try:
+        printer.open()
+    except DeviceNotFoundError as exc:
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer {where} not found: is it plugged "
+                                                    "in and on, and may this user open it "
+                                                    f"(udev rule)? {exc}") from exc
+    except ValueError as exc:  # pyusb's NoBackendError: libusb is not installed
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer {where}: {exc} — install libusb "
+                                                    "(apt-get install libusb-1.0-0)") from exc
+    try:
+        return _exchange(lambda: bytes(printer._read()), printer._raw, job, where)
+    except usb.core.USBError as exc:  # unplugged, or not answering (USBTimeoutError)
+        raise PrinterNotReady(PrinterState.OFFLINE, f"printer {where}: {exc}") from exc
+    finally:
+        printer.close()

@@ -1,5 +1,5 @@
-"""The store agent: the store's SQLite ledger, the POS terminal API and the sync client."""
+"""The store agent: the store's SQLite ledger, the POS terminal API and the sync client.
 
-from store_agent.app import create_app
-
-__all__ = ["create_app"]
+The package itself imports nothing, so pure modules (``store_agent.barcodes``) can be used by
+the settings without pulling in the web application; the app is ``store_agent.app``.
+"""

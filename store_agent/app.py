@@ -12,9 +12,10 @@ from store_agent import keys
 from store_agent.api import ROUTE_TABLES
 from store_agent.api.errors import agent_error_middleware
 from store_agent.auth import terminal_auth_middleware
+from store_agent.barcodes import LabelRules
 from store_agent.clock import Clock, clock_from_setting
 from store_agent.context import StoreContext
-from store_agent.devices import DisplayService, ScaleService
+from store_agent.devices import DisplayService, DrawerService, ScaleService
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
 from store_agent.scanning import ScannerService
@@ -43,6 +44,8 @@ def create_app(settings: AgentSettings, clock: Clock | None = None) -> web.Appli
         app.cleanup_ctx.append(_display_ctx)
     if settings.scale.url:
         app.cleanup_ctx.append(_scale_ctx)
+    if settings.drawer.url:
+        app.cleanup_ctx.append(_drawer_ctx)
     for table in ROUTE_TABLES:
         app.add_routes(table)
     return app
@@ -54,7 +57,8 @@ def store_context(settings: AgentSettings) -> StoreContext:
                         currency=store.currency, exponent=exponent_of(store.currency),
                         name=store.name, prices_include_tax=store.prices_include_tax,
                         require_pin=store.require_pin,
-                        discount_limit_percent=store.discount_limit_percent)
+                        discount_limit_percent=store.discount_limit_percent,
+                        labels=LabelRules.parse(settings.labels.prefixes))
 
 
 async def _display_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -73,6 +77,15 @@ async def _scale_ctx(app: web.Application) -> AsyncIterator[None]:
     scale.start()
     yield
     await scale.stop()
+
+
+async def _drawer_ctx(app: web.Application) -> AsyncIterator[None]:
+    drawer = DrawerService(app[keys.SETTINGS], app[keys.EVENTS])
+    app[keys.EVENTS].listen(drawer.on_notice)
+    app[keys.DRAWER] = drawer
+    drawer.start()
+    yield
+    await drawer.stop()
 
 
 async def _scanner_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -72,6 +72,7 @@ def cash_movement(db: Database, store: StoreContext, session_id: str, kind: str,
             terminal = db.execute("SELECT terminal_id FROM cash_sessions WHERE session_id = ?",
                                   [session_id]).fetchone()[0]
             enqueue_print(db, event.seq, terminal, "drawer_kick", {}, event.recorded_at)
+            out["terminal_id"] = terminal
         return out
 
     return perform(db, store, f"movement:{movement_id}", request, now, build, answer)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from store_agent.barcodes import InvalidBarcode, interpret
+from store_agent.barcodes import DEFAULT_LABELS, InvalidBarcode, LabelRules, interpret
 from store_agent.basket import Product
 from store_agent.errors import CatalogImportError, InvalidSale, UnknownProduct
 from store_agent.ledger import write_transaction
@@ -52,10 +52,12 @@ def find_by_sku(db: Database, sku: str, field: str, now: str = "9999") -> Produc
     return Product(sku=row[0], name=row[1], price_minor=row[2], tax_rate=Decimal(row[3]))
 
 
-def find_by_barcode(db: Database, code: str, field: str, now: str = "9999") -> Scanned:
-    """Look up a scanned code: a GTIN, an internal code, or a variable-measure scale label."""
+def find_by_barcode(db: Database, code: str, field: str, now: str = "9999",
+                    labels: LabelRules = DEFAULT_LABELS) -> Scanned:
+    """Look up a scanned code: a GTIN, an internal code, or a variable-measure scale label
+    read by the store's label rules."""
     try:
-        scanned = interpret(code)
+        scanned = interpret(code, labels)
     except InvalidBarcode as exc:
         raise InvalidSale(field, str(exc)) from None
     row = db.execute("SELECT sku FROM barcodes WHERE barcode = ?", [scanned.lookup]).fetchone()

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from store_agent.barcodes import DEFAULT_LABELS, LabelRules
+
 
 @dataclass(frozen=True, slots=True)
 class StoreContext:
@@ -19,6 +21,7 @@ class StoreContext:
     prices_include_tax: bool = False
     require_pin: bool = False
     discount_limit_percent: int = 10
+    labels: LabelRules = DEFAULT_LABELS
 
 
 @dataclass(frozen=True, slots=True)

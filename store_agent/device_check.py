@@ -1,6 +1,7 @@
 """``backoffice devices test``: exercise each configured device once, as store IT would —
-a test page and a drawer kick on the printer, a message on the display, a weight from the
-scale, the scanner's port opened — and say how each one is."""
+a test page and a drawer kick on the printer (or on the drawer's own serial port), a message
+on the display, a weight from the scale, the scanner's port opened — and say how each one
+is."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from escpos.printer import Dummy
 
 from config import AgentSettings
 from drivers.display import DisplayGone, LineDisplay
+from drivers.drawer import DrawerGone
 from drivers.escpos_receipt import check_page_bytes
 from drivers.printer import PrinterAddress, PrinterNotReady, print_job
 from drivers.scale import Scale, ScaleFault, ScaleState
+from store_agent.devices import serial_drawer
 from store_agent.printing import layout_of
 
 
@@ -28,7 +31,10 @@ class DeviceCheck:
 
 
 def check_devices(settings: AgentSettings) -> list[DeviceCheck]:
-    return [_printer(settings), _scanner(settings), _display(settings), _scale(settings)]
+    checks = [_printer(settings), _scanner(settings), _display(settings), _scale(settings)]
+    if settings.drawer.url:
+        checks.insert(1, _serial_drawer(settings))
+    return checks
 
 
 def _not_configured(device: str, section: str) -> DeviceCheck:
@@ -103,3 +109,25 @@ def _scale(settings: AgentSettings) -> DeviceCheck:
                            config.protocol)
     # The scale answered, so it works; an unstable reading is reported, not a failure.
     return DeviceCheck("scale", config.url, "answered", weighing.state.value, config.protocol)
+
+
+def _serial_drawer(settings: AgentSettings) -> DeviceCheck:
+    drawer = serial_drawer(settings)
+    try:
+        before = drawer.is_open()
+        drawer.kick()
+        after = drawer.is_open()
+    except DrawerGone as exc:
+        return DeviceCheck("cash drawer", drawer.url, "failed", "disconnected", str(exc),
+                           ok=False)
+    finally:
+        drawer.close()
+    if after is None:
+        return DeviceCheck("cash drawer", drawer.url, "kicked", "ready",
+                           "this drawer does not report open/closed (status = none)")
+    if not after:
+        return DeviceCheck("cash drawer", drawer.url, "kicked", "closed",
+                           "it says closed after the kick: check the open command and the "
+                           "status setting", ok=False)
+    return DeviceCheck("cash drawer", drawer.url, "kicked", "open",
+                       f"{'open' if before else 'closed'} before the test")

@@ -1,4 +1,4 @@
-"""The customer display and the scale in the agent.
+"""The customer display, the scale and a serial cash drawer in the agent.
 
 The display follows its terminal: each scanned item with its price, the total and change when
 a sale is recorded, then the idle message. Every write happens in a background task, so a
@@ -6,6 +6,10 @@ display that is gone never slows or fails a sale — it shows as ``disconnected`
 
 The scale is asked on demand (``GET /api/v1/scale``) from a worker thread, one question at a
 time.
+
+A cash drawer on its own serial port opens on the ``drawer`` notices the agent publishes when a
+cash sale or an audited no-sale is recorded at its terminal (so every opening is tied to one);
+its open/closed state is read after each opening and now and then while idle.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from config import AgentSettings
 from drivers.display import DisplayGone, LineDisplay
+from drivers.drawer import DrawerConfig, DrawerGone, SerialDrawer, parse_hex
 from drivers.scale import Scale, ScaleFault, Weighing
 from store_agent.stream import EventBroker
 
@@ -154,3 +159,79 @@ class ScaleService(DeviceState):
                 await self._health
         await asyncio.to_thread(self._driver.close)
 
+
+
+def serial_drawer(settings: AgentSettings) -> SerialDrawer:
+    """The driver for the drawer in ``[drawer]``."""
+    config = settings.drawer
+    return SerialDrawer(DrawerConfig(
+        url=config.url, baudrate=config.baudrate, open_command=parse_hex(config.open_command),
+        status=config.status, status_command=parse_hex(config.status_command),
+        closed_bit=config.closed_bit, line_high_when=config.line_high_when,
+        timeout=config.timeout_seconds))
+
+
+class DrawerService(DeviceState):
+    def __init__(self, settings: AgentSettings, events: EventBroker) -> None:
+        super().__init__(events, "cash_drawer")
+        config = settings.drawer
+        self.terminal = config.terminal
+        self._driver = serial_drawer(settings)
+        self._health_seconds = config.health_seconds
+        self._lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.openings = 0
+        self.last_opened_for: str | None = None
+
+    def start(self) -> None:
+        self._spawn(self._check_now_and_then())
+
+    def status(self) -> dict[str, Any]:
+        return {"type": "cash_drawer", "via": "serial", "url": self._driver.url,
+                "terminal": self.terminal, "state": self.state, "detail": self.detail,
+                "openings": self.openings, "last_opened_for": self.last_opened_for}
+
+    def on_notice(self, notice: dict[str, Any]) -> None:
+        """Open for a cash sale or a no-sale recorded at this drawer's terminal."""
+        if notice.get("type") == "drawer" and notice.get("terminal_id") == self.terminal:
+            self._spawn(self.kick(f"{notice['reason']} (event {notice['seq']})"))
+
+    async def kick(self, reason: str) -> None:
+        async with self._lock:
+            try:
+                await asyncio.to_thread(self._driver.kick)
+            except DrawerGone as exc:
+                self._set("disconnected", str(exc))
+                return
+            self.openings += 1
+            self.last_opened_for = reason
+            await self._read_state(assume="open")
+
+    async def read(self) -> None:
+        async with self._lock:
+            await self._read_state(assume="ready")
+
+    async def _read_state(self, assume: str) -> None:
+        try:
+            is_open = await asyncio.to_thread(self._driver.is_open)
+        except DrawerGone as exc:
+            self._set("disconnected", str(exc))
+            return
+        self._set(assume if is_open is None else ("open" if is_open else "closed"), None)
+
+    async def _check_now_and_then(self) -> None:
+        while True:
+            await self.read()
+            await asyncio.sleep(self._health_seconds)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.to_thread(self._driver.close)

@@ -7,7 +7,7 @@ from aiohttp import web
 from config import AgentSettings
 from store_agent.clock import Clock
 from store_agent.context import StoreContext
-from store_agent.devices import DisplayService, ScaleService
+from store_agent.devices import DisplayService, DrawerService, ScaleService
 from store_agent.ledger import Ledger
 from store_agent.printing import PrintWorker
 from store_agent.scanning import ScannerService
@@ -24,5 +24,6 @@ PRINTER = web.AppKey("printer", PrintWorker)
 SCANNER = web.AppKey("scanner", ScannerService)
 DISPLAY = web.AppKey("display", DisplayService)
 SCALE = web.AppKey("scale", ScaleService)
+DRAWER = web.AppKey("drawer", DrawerService)
 # terminal token -> terminal id
 TERMINALS = web.AppKey("terminals", dict)

@@ -164,7 +164,8 @@ def _lines_without_receipt(db: Database, request: dict[str, Any], store: StoreCo
     for index, raw in enumerate(_raw_lines(request)):
         where = f"lines[{index}]"
         if isinstance(raw.get("barcode"), str):
-            product = find_by_barcode(db, raw["barcode"], f"{where}.barcode", now).product
+            product = find_by_barcode(db, raw["barcode"], f"{where}.barcode", now,
+                                      store.labels).product
         else:
             product = find_by_sku(db, str(raw.get("sku") or ""), f"{where}.sku", now)
         quantity = rq.quantity(raw.get("quantity"), f"{where}.quantity")

@@ -197,7 +197,7 @@ def _line(db: Database, raw: Any, where: str, store: StoreContext, now: str) -> 
     override_price: int | None = None
     source = "catalog"
     if isinstance(raw.get("barcode"), str) and raw["barcode"]:
-        scanned = find_by_barcode(db, raw["barcode"], f"{where}.barcode", now)
+        scanned = find_by_barcode(db, raw["barcode"], f"{where}.barcode", now, store.labels)
         product = scanned.product
         if scanned.embedded_weight_kg is not None:
             if "quantity" in raw:

@@ -58,7 +58,7 @@ class ScannerService:
 
         def look_up(db: Any) -> dict[str, Any]:
             try:
-                scanned = find_by_barcode(db, read.code, "code", now)
+                scanned = find_by_barcode(db, read.code, "code", now, self._store.labels)
             except InvalidSale as exc:  # a wrong GS1 check digit: a misread
                 return {"valid": False, "problem": str(exc)}
             except UnknownProduct:

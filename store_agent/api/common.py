@@ -31,11 +31,29 @@ async def run_action(request: web.Request, action: Action) -> web.Response:
                                       "sale_id": outcome.response["sale_id"],
                                       "total": outcome.response["total"],
                                       "change_due": outcome.response["change_due"]})
+        opening = drawer_opening(outcome, terminal_id)
+        if opening is not None:
+            app[keys.EVENTS].publish(opening)
         if keys.SYNC in app:
             app[keys.SYNC].nudge()
         if keys.PRINTER in app:
             app[keys.PRINTER].nudge()
     return web.json_response(outcome.response, status=201 if outcome.created else 200)
+
+
+def drawer_opening(outcome: Outcome, terminal_id: str) -> dict[str, Any] | None:
+    """The ``drawer`` notice for an outcome that opens a cash drawer: a sale taking cash, or
+    an audited no-sale (at its session's terminal). A drawer on the printer is kicked by the
+    receipt's own bytes instead."""
+    response = outcome.response
+    if outcome.kind == "sale.completed" and \
+            any(t["type"] == "cash" for t in response.get("tenders", ())):
+        return {"type": "drawer", "terminal_id": terminal_id, "reason": "cash sale",
+                "seq": outcome.seq, "sale_id": response["sale_id"]}
+    if outcome.kind == "cash.no_sale":
+        return {"type": "drawer", "terminal_id": response.get("terminal_id", terminal_id),
+                "reason": f"no-sale: {response['reason']}", "seq": outcome.seq}
+    return None
 
 
 async def read(request: web.Request, work: Callable[[Database], Any]) -> Any:

@@ -109,7 +109,7 @@ async def get_product(request: web.Request) -> web.Response:
 
     def work(db: Database) -> dict[str, object]:
         try:
-            scanned = find_by_barcode(db, code, "code", now)
+            scanned = find_by_barcode(db, code, "code", now, store.labels)
             view = product_view(db, scanned.product, store.exponent)
             if scanned.embedded_price_minor is not None:
                 view["label_price"] = format_minor(scanned.embedded_price_minor,

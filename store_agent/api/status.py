@@ -48,7 +48,9 @@ async def get_status(request: web.Request) -> web.Response:
     body = await read(request, work)
     return web.json_response({
         "store_id": request.app[keys.STORE].store_id, **body,
-        "devices": {**({"cash_drawer": request.app[keys.PRINTER].drawer_status()}
+        "devices": {**({"cash_drawer": request.app[keys.DRAWER].status()}
+                       if keys.DRAWER in request.app else
+                       {"cash_drawer": request.app[keys.PRINTER].drawer_status()}
                        if keys.PRINTER in request.app else {}),
                     "receipt_printer": await request.app[keys.PRINTER].status()
                     if keys.PRINTER in request.app else {

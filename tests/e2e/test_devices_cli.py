@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from backoffice.demo.processes import run_command
-from drivers.emulators import LineDisplayEmulator, NetworkPrinter, ScaleEmulator
+from drivers.emulators import DrawerEmulator, LineDisplayEmulator, NetworkPrinter, ScaleEmulator
 from drivers.scale import ScaleState, Weighing
 from drivers.status import PrinterState
 from tests.conftest import write_store_config
@@ -58,3 +58,20 @@ async def test_devices_test_exercises_each_device_and_reports_faults(tmp_path: P
     bare = write_store_config(tmp_path / "bare")
     status, output = await run_command(["devices", "test", "--config", str(bare)])
     assert status == 0 and "not configured" in output, output
+
+
+async def test_devices_test_kicks_a_serial_drawer_and_reads_it_back(tmp_path: Path) -> None:
+    drawer = DrawerEmulator()
+    try:
+        config = write_store_config(tmp_path, extra=(
+            f'\n[drawer]\nurl = "{drawer.path}"\nstatus = "query"\n'))
+        status, output = await run_command(["devices", "test", "--config", str(config)])
+        assert status == 0, output
+        flat = " ".join(output.split())
+        assert "cash drawer" in flat and "closed before the test" in flat, output
+        assert drawer.openings == 1 and drawer.is_open
+        drawer.silent = True
+        status, output = await run_command(["devices", "test", "--config", str(config)])
+        assert status == 1 and "did not answer" in " ".join(output.split()), output
+    finally:
+        drawer.close()

@@ -16,7 +16,7 @@ import aiohttp
 import pytest
 
 from backoffice.demo.processes import Service, free_port, run_command, start_service, stop_service
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.sync_client import push_pending

@@ -14,7 +14,7 @@ import pytest
 
 from drivers.emulators import LineDisplayEmulator, ScaleEmulator
 from drivers.scale import ScaleState, Weighing
-from store_agent import create_app
+from store_agent.app import create_app
 from tests.integration.agent_helpers import call, open_till, prepared_settings, sale
 
 

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from server import create_app as create_server
 from server.storage import Storage
 from server.storage.tables import cash_movements, cash_sessions, sale_voids, time_punches
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.sync_client import push_pending

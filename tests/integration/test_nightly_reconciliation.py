@@ -14,8 +14,8 @@ from server import create_app as create_server
 from server.admin import enroll_store, init_database
 from server.storage import Storage
 from server.storage.tables import store_events
-from store_agent import create_app as create_agent
 from store_agent import keys
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.reconcile import reconcile

@@ -16,7 +16,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from config import AgentSettings
-from store_agent import create_app
+from store_agent.app import create_app
 from sync.events import GENESIS_HASH, StoreEvent, first_broken_link
 from tests.integration.helpers import (
     assert_problem,

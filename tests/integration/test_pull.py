@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from server import create_app as create_server
 from server.admin import enroll_store, init_database
 from server.storage import Storage
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.sync_client import push_pending

@@ -11,7 +11,7 @@ from typing import Any
 
 from drivers.emulators import NetworkPrinter
 from drivers.status import PrinterState
-from store_agent import create_app
+from store_agent.app import create_app
 from tests.integration.agent_helpers import call, open_till, prepared_settings, sale
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from server import create_app as create_server
 from server.admin import enroll_store, init_database
 from server.storage import Storage
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.barcodes import variable_measure_label
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import ClientResponse
 
 from drivers.emulators import ScannerEmulator
-from store_agent import create_app
+from store_agent.app import create_app
 from store_agent.barcodes import variable_measure_label
 from tests.integration.agent_helpers import auth, call, prepared_settings
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 
-from store_agent import create_app
-from store_agent.barcodes import variable_measure_label
+from store_agent.app import create_app
+from store_agent.barcodes import LabelRules, variable_measure_label
 from store_agent.ledger import open_ledger
 from store_agent.ledger.verify import verify_ledger
 from tests.integration.agent_helpers import (
@@ -145,6 +145,23 @@ async def test_scale_labels_carry_weight_or_price(agent: tuple[TestClient, Any])
     status, body = await call(client, "POST", "/api/v1/sales",
                               sale({"barcode": bad_check_digit}))
     assert status == 422 and "check digit" in body["detail"]
+
+
+async def test_the_store_file_sets_its_scale_label_layout(agent_settings_factory: Any,
+                                                          aiohttp_client: Any,
+                                                          clock: HandClock) -> None:
+    # A store whose scales print 20-prefixed labels with a price check digit: 20 54321 X VVVV.
+    settings = prepared_settings(agent_settings_factory(
+        extra='\n[labels.prefixes]\n"20" = "price PP IIIII X VVVV C"\n'))
+    client = await aiohttp_client(create_app(settings, clock=clock))
+    label = variable_measure_label("20", "54321", 1249, settings_labels(settings))
+    assert label[7] == "0" and label[8:12] == "1249"
+    status, body = await call(client, "GET", f"/api/v1/products/{label}")
+    assert status == 200 and (body["sku"], body["label_price"]) == ("9002", "12.49"), body
+    # The default 25-29 weight rules are gone: that label is now an unknown GTIN.
+    status, body = await call(client, "GET",
+                              f"/api/v1/products/{variable_measure_label('25', '12345', 355)}")
+    assert status == 404, body
 
 
 async def test_tax_inclusive_store(agent_settings_factory: Any, aiohttp_client: Any,
@@ -483,3 +500,7 @@ async def test_bad_requests_are_refused_with_problem_details_and_change_nothing(
         assert words in problem["detail"], problem
     assert ledger_rows(settings.ledger.path, "SELECT COUNT(*) FROM events") == before
     assert ledger_rows(settings.ledger.path, "SELECT COUNT(*) FROM sales") == [(0,)]
+
+
+def settings_labels(settings: Any) -> LabelRules:
+    return LabelRules.parse(settings.labels.prefixes)

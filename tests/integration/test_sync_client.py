@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient
 
 from config import AgentSettings, ServerSettings
 from server import create_app as create_server
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.errors import HeadOfficeUnreachable, SyncRefused
 from store_agent.ledger import Ledger, SyncState, sync_state

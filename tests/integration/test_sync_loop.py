@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient
 from server import create_app as create_server
 from server.admin import enroll_store, init_database
 from server.storage import Storage
-from store_agent import create_app as create_agent
 from store_agent import keys
+from store_agent.app import create_app as create_agent
 from store_agent.sync_lock import SyncBusy, sync_lock
 from store_agent.sync_loop import backoff_seconds
 from tests.integration.agent_helpers import call, open_till, prepared_settings, sale

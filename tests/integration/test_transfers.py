@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from server import create_app as create_server
-from store_agent import create_app as create_agent
+from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger, open_ledger
 from store_agent.ledger.verify import verify_ledger
