@@ -175,3 +175,16 @@ def bit_number(value: Any) -> str | None:
 
 def open_or_closed(value: Any) -> str | None:
     return None if value in ("open", "closed") else "must be 'open' or 'closed'"
+
+
+def logo_image(value: Any) -> str | None:
+    from PIL import Image, UnidentifiedImageError
+
+    if value is None:
+        return None
+    try:
+        with Image.open(value) as image:
+            image.verify()
+    except (OSError, UnidentifiedImageError) as exc:
+        return f"cannot read {value} as an image: {exc}"
+    return None

@@ -215,6 +215,10 @@ class PrinterSettings:
         check=checks.printer_url)
     width_mm: int = setting(80, help="Paper width: 80 (48 columns) or 58 (32 columns).",
                             check=checks.paper_width)
+    logo: Path | None = setting(None, help="An image (PNG, BMP, GIF, JPEG) printed at the top "
+                                           "of each receipt: made black and white and scaled "
+                                           "to the paper, at most 30 mm high.",
+                                path=True, check=checks.logo_image)
     header: str = setting("", help="Lines printed under the store name (newline-separated), "
                                    "e.g. the address and tax number.")
     footer: str = setting("Thank you for shopping with us",

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from drivers.escpos_decode import Printout, decode
+from drivers.escpos_decode import Printout, RasterImage, decode
 from drivers.status import PrinterState, status_byte
 
 
@@ -100,18 +100,37 @@ class NetworkPrinter:
 
 
 def preview_png(printout: Printout, path: Path, columns: int = 48) -> Path:
-    """Render a printout's text (and its codes as captions) to a PNG, as on paper."""
+    """Render a printout as on paper: its raster images (the logo) where they were printed,
+    its text on the print head's fixed grid, and its codes as captions."""
     font = ImageFont.load_default()
     lines = [*printout.lines, *(f"[barcode {b}]" for b in printout.barcodes),
              *(f"[QR {q}]" for q in printout.qr_codes)]
     char_w, line_h = 7, 14
-    image = Image.new("L", (columns * char_w + 20, line_h * (len(lines) + 2)), 255)
+    width = max([columns * char_w + 20, *(img.width + 20 for img in printout.images)])
+    height = line_h * (len(lines) + 2) + sum(img.height for img in printout.images)
+    image = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(image)
-    for row, text in enumerate(lines, start=1):
+    y = line_h
+    pending = sorted(printout.images, key=lambda img: img.at_line)
+    for row, text in enumerate(lines):
+        while pending and pending[0].at_line <= row:
+            y = _paste_raster(image, pending.pop(0), y)
         for column, char in enumerate(text):  # a fixed grid, as the print head has
-            draw.text((10 + column * char_w, row * line_h), char, fill=0, font=font)
+            draw.text((10 + column * char_w, y), char, fill=0, font=font)
+        y += line_h
+    for raster in pending:
+        y = _paste_raster(image, raster, y)
     image.save(path)
     return path
+
+
+def _paste_raster(image: Image.Image, raster: RasterImage, top: int) -> int:
+    left = (image.width - raster.width) // 2
+    for y in range(raster.height):
+        for x in range(raster.width):
+            if raster.dot(x, y):
+                image.putpixel((left + x, top + y), 0)
+    return top + raster.height
 
 
 class PtyDevice:

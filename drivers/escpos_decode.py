@@ -1,7 +1,7 @@
 """Reading ESC/POS back: the bytes a printer receives turned into what it would print — text
-lines (in the code page selected with ESC t), barcodes and QR codes with their data, cuts and
-drawer kicks — plus the real-time status requests (DLE EOT n) a driver asked. The printer
-emulator uses it, and tests read receipts back with it.
+lines (in the code page selected with ESC t), raster images (GS v 0), barcodes and QR codes
+with their data, cuts and drawer kicks — plus the real-time status requests (DLE EOT n) a
+driver asked. The printer emulator uses it, and tests read receipts back with it.
 
 Commands it does not print (alignment, emphasis, sizes, line spacing) are parsed and skipped
 by their documented lengths, so an unknown-but-well-formed job never derails the decoder.
@@ -26,6 +26,20 @@ _GS_ARGS = {ord("!"): 1, ord("B"): 1, ord("H"): 1, ord("L"): 2, ord("W"): 2, ord
             ord("f"): 1, ord("h"): 1, ord("w"): 1, ord("a"): 1}
 
 
+@dataclass(frozen=True)
+class RasterImage:
+    """A GS v 0 raster image: ``rows`` of ``width`` dots, 1 = black, and the number of text
+    lines printed before it."""
+
+    width: int
+    height: int
+    rows: tuple[bytes, ...]
+    at_line: int
+
+    def dot(self, x: int, y: int) -> bool:
+        return bool(self.rows[y][x // 8] & (0x80 >> (x % 8)))
+
+
 @dataclass
 class Printout:
     """What a job printed, in order."""
@@ -33,6 +47,7 @@ class Printout:
     lines: list[str] = field(default_factory=list)
     barcodes: list[str] = field(default_factory=list)
     qr_codes: list[str] = field(default_factory=list)
+    images: list[RasterImage] = field(default_factory=list)
     cuts: int = 0
     drawer_kicks: list[int] = field(default_factory=list)  # pin 2 or 5
     status_requests: list[int] = field(default_factory=list)  # DLE EOT n
@@ -96,6 +111,18 @@ def decode(data: bytes) -> Printout:
                 mode = need(1)[0]
                 i += 2 if mode in (65, 66) else 1
                 out.cuts += 1
+            elif command == ord("v") and need(1)[0] == ord("0"):  # GS v 0 m xL xH yL yH d...
+                x_low, x_high, y_low, y_high = need(6)[2:]  # [1] is m, the dot density
+                i += 6
+                width_bytes, height = x_low + 256 * x_high, y_low + 256 * y_high
+                body = need(width_bytes * height)
+                i += width_bytes * height
+                if line:
+                    flush()
+                out.images.append(RasterImage(
+                    width=width_bytes * 8, height=height,
+                    rows=tuple(body[r * width_bytes:(r + 1) * width_bytes]
+                               for r in range(height)), at_line=len(out.lines)))
             elif command == ord("k"):  # barcode
                 kind = need(1)[0]
                 i += 1

@@ -22,7 +22,7 @@ from escpos.printer import Dummy
 from sqlite_utils import Database
 
 from config import AgentSettings
-from drivers.escpos_receipt import ReceiptLayout, report_bytes, sale_bytes
+from drivers.escpos_receipt import ReceiptLayout, logo_bytes, report_bytes, sale_bytes
 from drivers.printer import PrinterAddress, PrinterNotReady, print_job
 from drivers.status import PrinterState
 from store_agent.clock import Clock, utc_text
@@ -44,6 +44,7 @@ class PrintJob:
 def layout_of(settings: AgentSettings) -> ReceiptLayout:
     printer = settings.printer
     return ReceiptLayout(width_mm=printer.width_mm,
+                         logo=logo_bytes(printer.logo, printer.width_mm) if printer.logo else b"",
                          header=tuple(filter(None, printer.header.splitlines())),
                          footer=tuple(filter(None, printer.footer.splitlines())),
                          number_as=printer.number_as, drawer_pin=printer.drawer_pin or None)

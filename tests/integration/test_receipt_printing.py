@@ -9,7 +9,11 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-from drivers.emulators import NetworkPrinter
+import pytest
+from PIL import Image
+
+from config import ConfigValueError
+from drivers.emulators import NetworkPrinter, preview_png
 from drivers.status import PrinterState
 from store_agent.app import create_app
 from tests.integration.agent_helpers import call, open_till, prepared_settings, sale
@@ -189,3 +193,41 @@ async def test_x_and_z_reports_print_on_the_till(agent_settings_factory: Any,
         assert status == 404
     finally:
         await printer.stop()
+
+
+async def test_the_store_logo_prints_above_the_name(agent_settings_factory: Any,
+                                                    aiohttp_client: Any, tmp_path: Any) -> None:
+    # A 1000 x 300 logo, black on its left half: too wide for 58 mm paper and too tall.
+    logo = Image.new("RGB", (1000, 300), "white")
+    logo.paste((0, 0, 0), (0, 0, 500, 300))
+    logo.save(tmp_path / "logo.png")
+    printer = await NetworkPrinter().start()
+    settings = prepared_settings(agent_settings_factory(extra=(
+        f'\n[printer]\nurl = "{printer.url}"\nwidth_mm = 58\nlogo = "{tmp_path / "logo.png"}"\n'
+    )), name="Café Nord")
+    agent = await aiohttp_client(create_app(settings))
+    try:
+        await open_till(agent)
+        status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))
+        assert status == 201
+        await _printed(printer, 1)
+        receipt = printer.printed[0]
+        [image] = receipt.images
+        assert image.at_line == 0 and receipt.lines[0] == "Café Nord"
+        assert image.width == 384 and image.height == 115  # scaled to 384 dots, ratio kept
+        assert image.dot(10, 50) and image.dot(180, 100)  # the black half
+        assert not image.dot(200, 50) and not image.dot(380, 100)  # the white half
+        # The emulator's preview shows it on paper: black where the logo's left half is.
+        with Image.open(preview_png(receipt, tmp_path / "receipt.png", 32)) as paper:
+            left = (paper.width - 384) // 2
+            assert paper.getpixel((left + 10, 14 + 50)) == 0
+            assert paper.getpixel((left + 300, 14 + 50)) == 255
+    finally:
+        await printer.stop()
+
+
+def test_a_logo_that_is_not_an_image_stops_the_agent_at_start(agent_settings_factory: Any,
+                                                              tmp_path: Any) -> None:
+    (tmp_path / "logo.png").write_text("not a picture")
+    with pytest.raises(ConfigValueError, match=r"printer\.logo"):
+        agent_settings_factory(extra=f'\n[printer]\nlogo = "{tmp_path / "logo.png"}"\n')
