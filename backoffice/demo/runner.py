@@ -33,6 +33,7 @@ from backoffice.demo.back_office import (
     show_head_office,
     take_a_return,
 )
+from backoffice.demo.lane import Lane, checkout, wait_until_ready
 from backoffice.demo.netproxy import LinkProxy
 from backoffice.demo.processes import (
     Service,
@@ -86,6 +87,7 @@ class DemoStore:
     agent: Service | None = None
     sync_failures: list[str] = field(default_factory=list)
     printer: NetworkPrinter | None = None
+    lane: Lane | None = None  # the first store's till T1 has every device, emulated
 
     @property
     def config_path(self) -> Path:
@@ -113,6 +115,8 @@ async def run_demo(options: DemoOptions, console: Console) -> int:
             await store.proxy.down()
             if store.printer is not None:
                 await store.printer.stop()
+            if store.lane is not None:
+                store.lane.close()
         for service in services + [s.agent for s in stores if s.agent]:
             await stop_service(service)
         if options.workdir is None and not options.keep:
@@ -150,7 +154,7 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
                 terminal_tokens={t: f"{store_id.lower()}-{t.lower()}-demo-terminal-token"
                                  for t in TERMINALS},
                 offline_part_of_day=index == offline_index,
-                printer=await NetworkPrinter().start()))
+                printer=await NetworkPrinter().start(), lane=Lane() if index == 0 else None))
     finally:
         await storage.dispose()
     server_url = f"http://127.0.0.1:{server_port}"
@@ -175,6 +179,10 @@ async def _run(options: DemoOptions, console: Console, workdir: Path, services: 
     rng = random.Random(options.seed)
     console.print("each store has an emulated ESC/POS receipt printer on a loopback port "
                   "(network printer protocol); receipts print from each store's ledger queue")
+    if stores[0].lane is not None:
+        console.print(f"store {stores[0].store_id}, lane T1: serial scanner, customer display, "
+                      "scale and a serial cash drawer, each emulated on a pty pair and driven "
+                      "by the agent's drivers")
     for day in range(options.days):
         await _trading_day(options, console, stores, day, rng)
     return await _reconcile(options, console, stores, server_url, admin_token)
@@ -195,6 +203,12 @@ async def _trading_day(options: DemoOptions, console: Console, stores: list[Demo
         console.print(f"store {store.store_id}: link to head office is [yellow]down[/] "
                       "this morning")
     await asyncio.gather(*(_open_store(s, day) for s in stores))
+    for store in stores:
+        if store.lane is not None:
+            token = store.terminal_tokens["T1"]
+            await wait_until_ready(store.url, token)
+            for _ in range(3):
+                await checkout(store.lane, store.url, token, rng)
     half = options.sales_per_day // 2
     sold = await asyncio.gather(*(_ring_up(s, half, rng) for s in stores))
     console.print(f"rang up {half} sales in each store; midday sync:")
@@ -407,6 +421,8 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
             console.print(f"store {store.store_id}: {len(receipts)} receipts printed "
                           f"({sum(len(p.drawer_kicks) for p in printed)} drawer openings); "
                           f"{where}", soft_wrap=True)
+        if store.lane is not None:
+            console.print(f"store {store.store_id}: {store.lane.summary()}", soft_wrap=True)
     if options.keep:
         await _keep_running(console, stores, server_url, admin_token)
     if all_ok:
@@ -448,6 +464,7 @@ def _write_store_config(store: DemoStore, clock_start: datetime) -> None:
         f'[ledger]\npath = "ledger.db"\n\n'
         + (f'[printer]\nurl = "{store.printer.url}"\nretry_seconds = 1\n'
            f'header = "Demo store {store.store_id}"\n\n' if store.printer else "")
+        + (store.lane.config() if store.lane else "")
         + '[logging]\nlevel = "warning"\n', encoding="utf-8")
 
 
