@@ -188,3 +188,15 @@ def logo_image(value: Any) -> str | None:
     except (OSError, UnidentifiedImageError) as exc:
         return f"cannot read {value} as an image: {exc}"
     return None
+
+
+def chart_file(value: Any) -> str | None:
+    from server.accounting.chart import ChartError, load_chart
+
+    if value is None:
+        return None
+    try:
+        load_chart(value)
+    except ChartError as exc:
+        return str(exc)
+    return None

@@ -101,6 +101,17 @@ class ServerSyncSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountingSettings:
+    """The books (docs/accounting.md)."""
+
+    chart_file: Path | None = setting(
+        None, help="The chart of accounts (TOML); unset for the retail chart shipped in "
+                   "config/accounting/chart_of_accounts.toml. Accounts are added to the "
+                   "database at start; ones already there are left as they are.",
+        path=True, check=checks.chart_file)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
     """Everything the central server reads from ``server.toml``."""
 
@@ -108,6 +119,7 @@ class ServerSettings:
     database: DatabaseSettings = DatabaseSettings()
     chain: ChainSettings = ChainSettings()
     sync: ServerSyncSettings = ServerSyncSettings()
+    accounting: AccountingSettings = AccountingSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

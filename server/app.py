@@ -10,6 +10,8 @@ from aiohttp import web
 from backoffice.problems import Handler, Problem, problem_middleware
 from config import ServerSettings
 from server import keys
+from server.accounting.chart import load_chart
+from server.accounting.posting import Accounting, sync_chart
 from server.admission import PushGate
 from server.api import ROUTE_TABLES
 from server.auth import api_auth_middleware
@@ -75,6 +77,8 @@ def create_app(settings: ServerSettings) -> web.Application:
                                        busy_middleware, api_auth_middleware],
                           client_max_size=settings.http.max_body_bytes)
     app[keys.SETTINGS] = settings
+    app[keys.ACCOUNTING] = Accounting(load_chart(settings.accounting.chart_file),
+                                      settings.chain.currency)
     app[METRICS] = Metrics()
     app[PUSH_GATE] = PushGate(settings.sync.max_concurrent_pushes,
                               settings.sync.max_waiting_pushes)
@@ -93,6 +97,8 @@ async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:
     except BaseException:
         await storage.dispose()
         raise
+    async with storage.write() as conn:
+        await sync_chart(conn, app[keys.ACCOUNTING].chart)
     app[keys.STORAGE] = storage
     yield
     await storage.dispose()

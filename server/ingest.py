@@ -14,6 +14,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.accounting.posting import (
+    Accounting,
+    default_accounting,
+    mark_stuck,
+    post_store_events,
+)
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.projection import project
 from server.reconciliation import check_sales
@@ -26,8 +32,10 @@ log = logging.getLogger(__name__)
 
 
 async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
-                     clock_skew_s: int | None = None) -> PushAck:
-    """Apply ``batch``; ``clock_skew_s`` is how far the store's clock is ahead of ours."""
+                     clock_skew_s: int | None = None,
+                     accounting: Accounting | None = None) -> PushAck:
+    """Apply ``batch``; ``clock_skew_s`` is how far the store's clock is ahead of ours. The
+    new events are posted to the books in the same transaction."""
     store_id = batch.store_id
     async with storage.write() as conn:
         row = (await conn.execute(
@@ -45,6 +53,7 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
             if broken is not None:
                 raise ChainBroken(store_id, broken)
             await _record(conn, new, received_at, ZoneInfo(row.timezone))
+            await _post(conn, new, accounting or default_accounting())
             high_water, last_hash = new[-1].seq, new[-1].hash
         seen = {"high_water": high_water, "last_hash": last_hash, "last_seen_at": received_at,
                 "head_seq": max(high_water, batch.head_seq or 0)}
@@ -89,6 +98,20 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
             except _UNPROJECTABLE as exc:
                 log.warning("store %s seq %s: %s not projected (%r); raw event kept",
                             event.store_id, event.seq, event.kind, exc)
+
+
+async def _post(conn: AsyncConnection, events: list[StoreEvent],
+                accounting: Accounting) -> None:
+    """Post the events to the books; a failure the database reports (none is expected: the
+    rules check every entry balances) stops the store's posting cursor instead of refusing
+    authentic events, and shows as stuck until someone looks."""
+    try:
+        async with conn.begin_nested():
+            await post_store_events(conn, events[0].store_id, events, accounting)
+    except sa.exc.DBAPIError as exc:
+        log.error("store %s: posting seq %s-%s failed: %s", events[0].store_id, events[0].seq,
+                  events[-1].seq, exc)
+        await mark_stuck(conn, events[0].store_id, events[0].seq, f"database: {exc.orig!r}")
 
 
 _UNPROJECTABLE = (KeyError, TypeError, ValueError, ArithmeticError, sa.exc.DBAPIError)

@@ -28,10 +28,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.storage.bulk import insert_returning, insert_rows
+from server.storage.bulk import add_to_rows, insert_returning, insert_rows
 from server.storage.tables import (
     cash_movements,
     cash_sessions,
@@ -257,7 +256,7 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
         await insert_rows(conn, stock_movements, rows.movements)
         await _apply_stock(conn, rows.movements)
     if rows.daily:
-        await _add(conn, sales_daily, ("store_id", "business_date"), [
+        await add_to_rows(conn, sales_daily, ("store_id", "business_date"), [
             {"store_id": store_id, "business_date": day, **sums}
             for (store_id, day), sums in rows.daily.items()], DAILY_FIELDS)
 
@@ -345,20 +344,8 @@ async def _apply_stock(conn: AsyncConnection, movements: list[dict[str, Any]]) -
                                      "reference": move["reference"],
                                      "movement": move["kind"]},
                           "status": "open", "created_at": now})
-    await _add(conn, stock_levels, ("store_id", "sku"), [
+    await add_to_rows(conn, stock_levels, ("store_id", "sku"), [
         {"store_id": store_id, "sku": sku, "on_hand_milli": d} for sku, d in delta.items()],
         ("on_hand_milli",))
     if items:
         await conn.execute(reconciliation_items.insert(), items)
-
-
-async def _add(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
-               values: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
-    """Insert rows, or add their ``summed`` columns to the rows already there (an upsert)."""
-    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
-              else sqlite.insert(table))
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={name: table.c[name] + insert.excluded[name] for name in summed})
-    for start in range(0, len(values), 1000):
-        await conn.execute(statement, values[start:start + 1000])

@@ -32,13 +32,17 @@ class Permission(StrEnum):
     RECONCILIATION_RESOLVE = "reconciliation.resolve"
     TOKENS_MANAGE = "tokens.manage"
     AUDIT_READ = "audit.read"
+    BOOKS_READ = "books.read"
+    BOOKS_WRITE = "books.write"
 
 
 _READERS = frozenset({ADMIN, MANAGER, ACCOUNTANT, AUDITOR})
 
 # Who holds each permission. The auditor reads everything and changes nothing; payroll sees
 # and keeps employees (pay data comes with the payroll issue); accountants read the figures
-# and resolve reconciliation items; managers run catalog, prices, inventory and staff.
+# and resolve reconciliation items; managers run catalog, prices, inventory and staff. The
+# books are read by accountants and auditors and kept by accountants (manual entries,
+# accounts, closing months and years).
 GRANTS: dict[Permission, frozenset[str]] = {
     Permission.STORES_READ: _READERS,
     Permission.STORES_WRITE: frozenset({ADMIN}),
@@ -53,6 +57,8 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.RECONCILIATION_RESOLVE: frozenset({ADMIN, MANAGER, ACCOUNTANT}),
     Permission.TOKENS_MANAGE: frozenset({ADMIN}),
     Permission.AUDIT_READ: frozenset({ADMIN, AUDITOR}),
+    Permission.BOOKS_READ: frozenset({ADMIN, ACCOUNTANT, AUDITOR}),
+    Permission.BOOKS_WRITE: frozenset({ADMIN, ACCOUNTANT}),
 }
 
 _PERMISSION_ATTR = "__backoffice_permission__"

@@ -61,7 +61,8 @@ async def _push(request: web.Request) -> web.Response:
                            f"store {batch.store_id}")
     try:
         now = datetime.now(UTC)
-        ack = await apply_push(request.app[keys.STORAGE], batch, now, _skew_s(request, now))
+        ack = await apply_push(request.app[keys.STORAGE], batch, now, _skew_s(request, now),
+                               request.app[keys.ACCOUNTING])
     except SeqGap as exc:
         raise Problem(409, str(exc), expected_seq=exc.expected) from exc
     except (ChainBroken, HistoryDiverged) as exc:

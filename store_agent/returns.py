@@ -152,8 +152,9 @@ def _lines_with_receipt(db: Database, request: dict[str, Any], sale_id: str,
         gross = amount + (0 if inclusive else tax)
         refund = _share(gross, returned + wanted, qty_sold) - _share(gross, returned, qty_sold)
         line_tax = _share(tax, returned + wanted, qty_sold) - _share(tax, returned, qty_sold)
+        rate = sale["payload"]["lines"][line_no - 1]["tax_rate"]
         out.append({"original_line_no": line_no, "sku": sku, "quantity": str(quantity),
-                    "amount": refund, "tax": line_tax,
+                    "amount": refund, "tax": line_tax, "tax_rate": rate,
                     "disposition": _disposition(raw, where)})
     return out
 
@@ -173,6 +174,7 @@ def _lines_without_receipt(db: Database, request: dict[str, Any], store: StoreCo
                               prices_include_tax=store.prices_include_tax)
         out.append({"original_line_no": None, "sku": product.sku, "quantity": str(quantity),
                     "amount": totals.total_minor, "tax": totals.tax_minor,
+                    "tax_rate": str(product.tax_rate),
                     "disposition": _disposition(raw, where)})
     return out
 

@@ -39,13 +39,27 @@ def receive(db: Database, store: StoreContext, request: dict[str, Any],
         transfer_id = rq.text(request, "transfer_id", 64, required=False)
         lines = lines_of(db, request, "quantity")
         kind = "transfer.received" if transfer_id else "stock.received"
+        costs = _unit_costs(request, store.exponent) if not transfer_id else {}
         return kind, {"receipt_id": receipt_id, "transfer_id": transfer_id or None,
                       "employee_id": employee.employee_id,
                       "supplier_reference": rq.text(request, "reference", 64, required=False),
-                      "lines": [{"sku": sku, "quantity": str(q)} for sku, q in lines]}
+                      "lines": [{"sku": sku, "quantity": str(q),
+                                 **({"unit_cost": costs[i]} if i in costs else {})}
+                                for i, (sku, q) in enumerate(lines)]}
 
     return perform(db, store, f"receipt:{receipt_id}", request, now, build,
                    lambda event: _stock_answer(db, event, "receipt_id"))
+
+
+def _unit_costs(request: dict[str, Any], exponent: int) -> dict[int, int]:
+    """Each goods-received line's optional ``unit_cost`` (the supplier's price per unit, a
+    decimal string), in minor units: head office values the stock at it."""
+    out = {}
+    for index, raw in enumerate(request.get("lines") or []):
+        if isinstance(raw, dict) and raw.get("unit_cost") is not None:
+            out[index] = rq.amount(raw["unit_cost"], exponent, f"lines[{index}].unit_cost",
+                                   allow_zero=True)
+    return out
 
 
 def adjust(db: Database, store: StoreContext, request: dict[str, Any],

@@ -248,6 +248,91 @@ OPERATIONS: dict[str, dict[str, Any]] = {
               {"enum": ["ordered", "shipped", "received"]}), STORE_FILTER, LIMIT)),
     "GET /api/v1/transfers/{transfer_id}": op("Transfer", errors=(404,)),
 }
+ACCOUNT_CODE = {"type": "string", "pattern": "^[0-9A-Za-z][0-9A-Za-z._-]{0,31}$"}
+ENTRY_LINE = obj(["account"], account=ACCOUNT_CODE, debit=MONEY, credit=MONEY,
+                 store_id=STR, sub=CODE)
+AS_OF = query("as_of", "Balances at the end of this posting date (default: all)", DATE)
+POSTED_FROM = query("from", "First posting date (YYYY-MM-DD)", DATE)
+POSTED_TO = query("to", "Last posting date (YYYY-MM-DD)", DATE)
+EXPORT = op("Report", params=(
+    query("format", "beancount (default) or csv", {"enum": ["beancount", "csv"]}),
+    POSTED_FROM, POSTED_TO))
+EXPORT["responses"]["200"]["content"] = {"text/plain": {"schema": STR},
+                                         "text/csv": {"schema": STR}}
+OPERATIONS.update({
+    "GET /api/v1/accounts": op("AccountList"),
+    "POST /api/v1/accounts": op("Account", status=201, errors=(409,), body=obj(
+        code=ACCOUNT_CODE, name={"type": "string", "minLength": 1, "maxLength": 200},
+        type={"enum": ["asset", "liability", "equity", "revenue", "expense"]})),
+    "PATCH /api/v1/accounts/{code}": op("Account", errors=(404, 409), body=obj(active=BOOL)),
+    "DELETE /api/v1/accounts/{code}": op("AccountDeleted", errors=(404, 409)),
+    "GET /api/v1/journal-entries": op("JournalEntryPage", params=(
+        POSTED_FROM, POSTED_TO, STORE_FILTER,
+        query("source", "Event kind, manual, reversal or year_close"), LIMIT, CURSOR)),
+    "GET /api/v1/journal-entries/{entry_key}": op("JournalEntry", errors=(404,)),
+    "POST /api/v1/journal-entries": op("JournalEntry", status=201, errors=(409,), body=obj(
+        ["entry_id", "business_date", "memo", "lines"], entry_id=CODE, business_date=DATE,
+        memo={"type": "string", "minLength": 1, "maxLength": 500},
+        lines={"type": "array", "minItems": 2, "maxItems": 500, "items": ENTRY_LINE})),
+    "POST /api/v1/journal-entries/{entry_key}/reverse": op(
+        "JournalEntry", status=201, errors=(404, 409), body=obj(
+            business_date=DATE, memo={"type": "string", "minLength": 1, "maxLength": 500})),
+    "GET /api/v1/books/trial-balance": op(*REPORT, csv=True, params=(
+        AS_OF, STORE_FILTER, query("by_sub", "true: one row per sub-account (tax rate, "
+                                   "tender, transfer)", {"enum": ["true", "false"]}), FORMAT)),
+    "GET /api/v1/books/income-statement": op(*REPORT, csv=True, params=(
+        POSTED_FROM, POSTED_TO, STORE_FILTER, FORMAT)),
+    "GET /api/v1/books/balance-sheet": op(*REPORT, csv=True, params=(AS_OF, STORE_FILTER,
+                                                                     FORMAT)),
+    "GET /api/v1/books/ledger/{code}": op("Ledger", errors=(404,), params=(
+        POSTED_FROM, POSTED_TO, STORE_FILTER, LIMIT, CURSOR)),
+    "GET /api/v1/books/sales-tax": op(*REPORT, csv=True, params=(
+        POSTED_FROM, POSTED_TO, STORE_FILTER, FORMAT)),
+    "GET /api/v1/books/cash-over-short": op(*REPORT, csv=True, params=(
+        FROM, TO, STORE_FILTER, FORMAT)),
+    "GET /api/v1/books/inventory-valuation": op(*REPORT, csv=True, params=(STORE_FILTER,
+                                                                           FORMAT)),
+    "GET /api/v1/books/export": EXPORT,
+    "POST /api/v1/books/verify": op("Verification", params=(STORE_FILTER,)),
+    "GET /api/v1/books/posting": op("PostingStatus"),
+    "POST /api/v1/books/post-pending": op("PostedCounts"),
+    "GET /api/v1/fiscal-periods": op("PeriodList"),
+    "POST /api/v1/fiscal-periods/{period}/close": op("ClosedPeriod", status=201,
+                                                     errors=(400, 409)),
+    "POST /api/v1/fiscal-years/{year}/close": op("ClosedYear", status=201, errors=(400, 409)),
+})
+SCHEMAS.update({
+    "Account": obj(code=STR, name=STR, type=STR, role=NULLABLE_STR, active=BOOL,
+                   created_at=INSTANT),
+    "AccountList": listing("Account"),
+    "AccountDeleted": obj(code=STR, deleted=BOOL),
+    "JournalEntry": obj(
+        entry_key=STR, store_id=NULLABLE_STR, source=STR, seq=NULLABLE_INT,
+        business_date=DATE, posted_date=DATE, currency=STR, memo=STR, late=BOOL,
+        reverses=NULLABLE_STR, created_by=NULLABLE_STR, created_at=INSTANT,
+        lines={"type": "array", "items": obj(
+            line_no=INT, account=STR, store_id=NULLABLE_STR, sub=STR, debit=NULLABLE_MONEY,
+            credit=NULLABLE_MONEY, amount_minor=INT)}),
+    "JournalEntryPage": page("JournalEntry"),
+    "Ledger": obj(account=ref("Account"), store_id=NULLABLE_STR, opening_balance=MONEY,
+                  items={"type": "array", "items": obj(
+                      posted_date=DATE, business_date=DATE, entry_key=STR, source=STR,
+                      memo=STR, store_id=NULLABLE_STR, sub=STR, amount=MONEY,
+                      amount_minor=INT, balance=MONEY, balance_minor=INT, late=BOOL)},
+                  next_cursor=NULLABLE_STR),
+    "Verification": obj(ok=BOOL, events=INT, entries=INT, started_at=INSTANT,
+                        seconds={"type": "number"},
+                        differences={"type": "array", "items": {"type": "object"}}),
+    "PostingStatus": obj(items={"type": "array", "items": obj(
+        store_id=STR, held_through=INT, posted_through=INT, pending=INT,
+        stuck_seq=NULLABLE_INT, stuck_reason=NULLABLE_STR)}),
+    "PostedCounts": obj(posted={"type": "object",
+                                "additionalProperties": {"type": "integer"}}),
+    "PeriodList": obj(items={"type": "array", "items": obj(
+        period=STR, status=STR, closed_at=INSTANT, closed_by=STR)}),
+    "ClosedPeriod": obj(period=STR, status=STR, closed_by=STR),
+    "ClosedYear": obj(year=INT, closed=BOOL),
+})
 SCHEMAS.update({
     "StoreList": listing("Store"), "SalePage": page("Sale"),
     "ProductPage": page("Product", "next_after"), "TaxRateList": listing("TaxRate"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 MAX_PARAMETERS = 30_000  # below both drivers' limits on parameters per statement
@@ -69,3 +70,15 @@ async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[di
         result = await conn.exec_driver_sql(head + groups + tail, flat)
         out.extend(tuple(r) for r in result)
     return out
+
+
+async def add_to_rows(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+                      values: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
+    """Insert rows, or add their ``summed`` columns to the rows already there (an upsert)."""
+    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
+              else sqlite.insert(table))
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: table.c[name] + insert.excluded[name] for name in summed})
+    for start in range(0, len(values), 1000):
+        await conn.execute(statement, values[start:start + 1000])

@@ -334,3 +334,110 @@ transfers = sa.Table(
     sa.Column("received_lines", JsonDoc),
     sa.Index("ix_transfers_status", "status"),
 )
+
+# --- accounting (server/accounting, docs/accounting.md) -------------------------------------
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),  # asset liability equity revenue expense
+    sa.Column("role", sa.String(32), unique=True),  # what the posting rules know it by
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+fiscal_periods = sa.Table(  # a month that is closed; months without a row are open
+    "fiscal_periods", metadata,
+    sa.Column("period", sa.String(7), primary_key=True),  # YYYY-MM
+    sa.Column("status", sa.String(8), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_by", sa.String(200), nullable=False),
+)
+
+# An entry exists once its header row does; the header is inserted after its lines and the
+# database refuses it unless they balance per currency (triggers in migration 0009). Neither
+# table accepts an UPDATE or a DELETE: a correction is a reversing entry.
+journal_entries = sa.Table(
+    "journal_entries", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("entry_key", sa.String(120), nullable=False, unique=True),
+    sa.Column("store_id", sa.String(32)),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("posted_date", sa.Date, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("memo", sa.String(500), nullable=False),
+    sa.Column("line_count", sa.Integer, nullable=False),
+    sa.Column("late", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reverses_key", sa.String(120)),
+    sa.Column("created_by", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_journal_entries_posted", "posted_date"),
+)
+
+journal_lines = sa.Table(
+    "journal_lines", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
+              autoincrement=True),
+    sa.Column("entry_key", sa.String(120), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("account_code", sa.String(32), nullable=False),
+    sa.Column("store_id", sa.String(32), nullable=False),  # "" for chain-level lines
+    sa.Column("sub", sa.String(64), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),  # debit > 0, credit < 0
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("business_date", sa.Date, nullable=False),
+    sa.Column("posted_date", sa.Date, nullable=False),
+    sa.Index("ix_journal_lines_entry", "entry_key"),
+    sa.Index("ix_journal_lines_account", "account_code", "posted_date", "id"),
+)
+
+# Running sums per account, store, sub-account and posting day, kept in the posting
+# transaction: trial balances and statements read these, not every line.
+ledger_daily = sa.Table(
+    "ledger_daily", metadata,
+    sa.Column("account_code", sa.String(32), primary_key=True),
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("sub", sa.String(64), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    sa.Column("posted_date", sa.Date, primary_key=True),
+    sa.Column("debit_minor", sa.BigInteger, nullable=False),
+    sa.Column("credit_minor", sa.BigInteger, nullable=False),
+    sa.Index("ix_ledger_daily_date", "posted_date"),
+)
+
+cost_positions = sa.Table(  # moving weighted-average cost per store and product
+    "cost_positions", metadata,
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("qty_milli", sa.BigInteger, nullable=False),
+    sa.Column("value_minor", sa.BigInteger, nullable=False),
+    sa.Column("unit_cost_minor", sa.BigInteger),
+)
+
+sale_costs = sa.Table(  # what each posted sale's lines cost, for its void and returns
+    "sale_costs", metadata,
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("sale_id", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("lines", JsonDoc, nullable=False),
+)
+
+transit_values = sa.Table(  # value shipped and received per transfer, until settled
+    "transit_values", metadata,
+    sa.Column("transfer_id", sa.String(64), primary_key=True),
+    sa.Column("shipped", JsonDoc),
+    sa.Column("received", JsonDoc),
+    sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
+)
+
+posting_cursors = sa.Table(  # each store's events are posted in order, through this seq
+    "posting_cursors", metadata,
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("posted_through", sa.BigInteger, nullable=False),
+    sa.Column("stuck_seq", sa.BigInteger),  # an event that failed to post, waiting
+    sa.Column("stuck_reason", sa.String(500)),
+)

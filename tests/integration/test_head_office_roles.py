@@ -19,6 +19,8 @@ from tests.integration.helpers import assert_problem
 # What each role may use, written out here independently of server/roles.py: a route added
 # without a line here fails the test, and so does a grant that differs.
 EVERYONE_BUT_PAYROLL = {"admin", "manager", "accountant", "auditor"}
+BOOKS_READERS = frozenset({"admin", "accountant", "auditor"})
+BOOKS_KEEPERS = frozenset({"admin", "accountant"})
 EXPECTED: dict[str, set[str]] = {
     "GET /api/v1/stores": EVERYONE_BUT_PAYROLL,
     "GET /api/v1/stores/{store_id}": EVERYONE_BUT_PAYROLL,
@@ -53,6 +55,20 @@ EXPECTED: dict[str, set[str]] = {
     "POST /api/v1/api-tokens": {"admin"},
     "DELETE /api/v1/api-tokens/{token_id}": {"admin"},
     "GET /api/v1/audit-log": {"admin", "auditor"},
+    **{key: BOOKS_READERS for key in (
+        "GET /api/v1/accounts", "GET /api/v1/journal-entries",
+        "GET /api/v1/journal-entries/{entry_key}", "GET /api/v1/books/trial-balance",
+        "GET /api/v1/books/income-statement", "GET /api/v1/books/balance-sheet",
+        "GET /api/v1/books/ledger/{code}", "GET /api/v1/books/sales-tax",
+        "GET /api/v1/books/cash-over-short", "GET /api/v1/books/inventory-valuation",
+        "GET /api/v1/books/export", "POST /api/v1/books/verify", "GET /api/v1/books/posting",
+        "GET /api/v1/fiscal-periods")},
+    **{key: BOOKS_KEEPERS for key in (
+        "POST /api/v1/accounts", "PATCH /api/v1/accounts/{code}",
+        "DELETE /api/v1/accounts/{code}", "POST /api/v1/journal-entries",
+        "POST /api/v1/journal-entries/{entry_key}/reverse", "POST /api/v1/books/post-pending",
+        "POST /api/v1/fiscal-periods/{period}/close",
+        "POST /api/v1/fiscal-years/{year}/close")},
 }
 OPEN = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
 

@@ -1,0 +1,347 @@
+"""Posting store events into the journal, in the ingest's own transaction.
+
+Each store's events are posted in seq order through a cursor (``posting_cursors``) that moves
+in the same transaction as the entries, so an event is posted exactly once: never skipped,
+never repeated (the entry key ``STORE:SEQ`` is unique as well). An event the rules cannot post
+(a payload from a future agent, say) stops that store's cursor there, files a reconciliation
+item and leaves the event for :func:`post_pending` — the ingest itself never fails for it.
+
+Late events (whose business date falls in a closed month) post into the first open month,
+flagged ``late``, with their business date kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.accounting.chart import Chart, load_chart
+from server.accounting.costing import CostBook, Position
+from server.accounting.rules import Books, Draft, Line, SaleCost, Transit, event_key, post_event
+from server.storage.bulk import add_to_rows, insert_rows
+from server.storage.tables import (
+    accounts,
+    catalog_products,
+    cost_positions,
+    fiscal_periods,
+    journal_entries,
+    journal_lines,
+    ledger_daily,
+    posting_cursors,
+    reconciliation_items,
+    sale_costs,
+    store_events,
+    transit_values,
+)
+from sync import StoreEvent
+
+log = logging.getLogger(__name__)
+_UNPOSTABLE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    """What posting needs to know: the chart and the chain's currency."""
+
+    chart: Chart
+    currency: str = "USD"
+
+
+_default: Accounting | None = None
+
+
+def default_accounting() -> Accounting:
+    global _default
+    if _default is None:
+        _default = Accounting(load_chart())
+    return _default
+
+
+async def sync_chart(conn: AsyncConnection, chart: Chart) -> int:
+    """Add the chart's accounts that the database does not hold yet; returns how many. An
+    account already there is left as head office may have renamed or deactivated it."""
+    held = {row.code for row in await conn.execute(sa.select(accounts.c.code))}
+    roles = {row.role for row in await conn.execute(
+        sa.select(accounts.c.role).where(accounts.c.role.is_not(None)))}
+    now = datetime.now(UTC)
+    new = [{"code": a.code, "name": a.name, "type": a.type,
+            "role": a.role if a.role not in roles else None, "active": True, "created_at": now}
+           for a in chart.accounts if a.code not in held]
+    if new:
+        await conn.execute(accounts.insert(), new)
+    return len(new)
+
+
+async def post_store_events(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
+                            accounting: Accounting) -> int:
+    """Post ``events`` (just recorded, in seq order) — or, if the store's cursor is behind
+    them, everything pending up to their end. Returns how many events were posted."""
+    cursor = await _cursor(conn, store_id)
+    if cursor.stuck_seq is not None or not events:
+        return 0
+    if events[0].seq != cursor.posted_through + 1:
+        events = await _pending(conn, store_id, cursor.posted_through, events[-1].seq)
+    return await _post(conn, store_id, list(events), accounting)
+
+
+async def mark_stuck(conn: AsyncConnection, store_id: str, seq: int, reason: str) -> None:
+    """Stop the store's cursor at ``seq`` (posting it failed in the database)."""
+    await _cursor(conn, store_id)
+    await conn.execute(posting_cursors.update().where(posting_cursors.c.store_id == store_id)
+                       .values(stuck_seq=seq, stuck_reason=reason[:500]))
+
+
+async def post_pending(conn: AsyncConnection, store_id: str, accounting: Accounting) -> int:
+    """Post whatever the store's cursor has not reached (retrying a stuck event)."""
+    cursor = await _cursor(conn, store_id)
+    events = await _pending(conn, store_id, cursor.posted_through, None)
+    if cursor.stuck_seq is not None:
+        await conn.execute(posting_cursors.update().where(posting_cursors.c.store_id == store_id)
+                           .values(stuck_seq=None, stuck_reason=None))
+    return await _post(conn, store_id, events, accounting) if events else 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Cursor:
+    posted_through: int
+    stuck_seq: int | None
+
+
+async def _cursor(conn: AsyncConnection, store_id: str) -> _Cursor:
+    query = sa.select(posting_cursors).where(posting_cursors.c.store_id == store_id)
+    row = (await conn.execute(query.with_for_update())).first()
+    if row is None:
+        await conn.execute(posting_cursors.insert().values(store_id=store_id, posted_through=0))
+        return _Cursor(0, None)
+    return _Cursor(int(row.posted_through), row.stuck_seq)
+
+
+async def _pending(conn: AsyncConnection, store_id: str, after: int,
+                   through: int | None) -> list[StoreEvent]:
+    query = sa.select(store_events).where(store_events.c.store_id == store_id,
+                                          store_events.c.seq > after)
+    if through is not None:
+        query = query.where(store_events.c.seq <= through)
+    rows = await conn.execute(query.order_by(store_events.c.seq))
+    return [StoreEvent(store_id=r.store_id, seq=int(r.seq), event_id=r.event_id, kind=r.kind,
+                       recorded_at=r.recorded_at, business_date=r.business_date.isoformat(),
+                       payload=r.payload, hash=r.hash) for r in rows]
+
+
+async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
+                accounting: Accounting) -> int:
+    books = await load_books(conn, store_id, events, accounting)
+    drafts: list[Draft] = []
+    stuck: tuple[int, str] | None = None
+    for index, event in enumerate(events):
+        try:
+            draft = post_event(event, books)
+        except _UNPOSTABLE as exc:
+            stuck = (event.seq, f"{event.kind} could not be posted: {exc!r}"[:500])
+            log.warning("store %s seq %s: %s", store_id, event.seq, stuck[1])
+            # The failed event may have moved cost positions part-way: redo the batch up to
+            # it from freshly loaded books.
+            events = events[:index]
+            books = await load_books(conn, store_id, events, accounting)
+            drafts = [d for d in (post_event(e, books) for e in events) if d is not None]
+            break
+        if draft is not None:
+            drafts.append(draft)
+    await write_entries(conn, drafts)
+    await save_books(conn, books)
+    values: dict[str, Any] = {}
+    if events:
+        values["posted_through"] = events[-1].seq
+    if stuck is not None:
+        values.update(stuck_seq=stuck[0], stuck_reason=stuck[1])
+        await conn.execute(reconciliation_items.insert().values(
+            store_id=store_id, seq=stuck[0], kind="posting_stuck",
+            detail={"problem": stuck[1], "fix": "correct the posting rule or the chart, then "
+                                                "post pending (POST /api/v1/books/post-pending)"},
+            status="open", created_at=datetime.now(UTC)))
+    if values:
+        await conn.execute(posting_cursors.update()
+                           .where(posting_cursors.c.store_id == store_id).values(**values))
+    return len(events)
+
+
+# --- the books a batch touches -----------------------------------------------------------
+
+def _skus(events: Iterable[StoreEvent]) -> set[str]:
+    out: set[str] = set()
+    for event in events:
+        payload = event.payload
+        if "sku" in payload:
+            out.add(str(payload["sku"]))
+        for line in payload.get("lines", ()) if isinstance(payload.get("lines"), list) else ():
+            if isinstance(line, dict) and "sku" in line:
+                out.add(str(line["sku"]))
+    return out
+
+
+async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
+                     accounting: Accounting) -> Books:
+    skus = sorted(_skus(events))
+    positions: dict[tuple[str, str], Position] = {}
+    standard: dict[str, int | None] = {}
+    for start in range(0, len(skus), 500):
+        chunk = skus[start:start + 500]
+        for row in await conn.execute(sa.select(cost_positions).where(
+                cost_positions.c.store_id == store_id, cost_positions.c.sku.in_(chunk))):
+            positions[(store_id, row.sku)] = Position(int(row.qty_milli), int(row.value_minor),
+                                                      row.unit_cost_minor)
+        for row in await conn.execute(sa.select(catalog_products.c.sku,
+                                                catalog_products.c.cost_minor)
+                                      .where(catalog_products.c.sku.in_(chunk))):
+            standard[row.sku] = row.cost_minor
+    books = Books(chart=accounting.chart, currency=accounting.currency,
+                  costs=CostBook(positions=positions, standard_costs=standard))
+    referenced = sorted({str(e.payload.get("sale_id") if e.kind == "sale.voided"
+                             else e.payload.get("original_sale_id"))
+                         for e in events if e.kind in ("sale.voided", "return.completed")
+                         and (e.payload.get("sale_id") or e.payload.get("original_sale_id"))})
+    for start in range(0, len(referenced), 500):
+        for row in await conn.execute(sa.select(sale_costs).where(
+                sale_costs.c.store_id == store_id,
+                sale_costs.c.sale_id.in_(referenced[start:start + 500]))):
+            books.sales[(store_id, row.sale_id)] = SaleCost(
+                int(row.seq), {int(k): v for k, v in row.lines.items()})
+    voided_keys = [event_key(store_id, books.sales[(store_id, str(e.payload["sale_id"]))].seq)
+                   for e in events if e.kind == "sale.voided"
+                   and (store_id, str(e.payload.get("sale_id"))) in books.sales]
+    if voided_keys:
+        held: dict[str, list[Line]] = defaultdict(list)
+        for row in await conn.execute(sa.select(journal_lines).where(
+                journal_lines.c.entry_key.in_(voided_keys)).order_by(journal_lines.c.line_no)):
+            held[row.entry_key].append(Line(row.account_code, int(row.amount_minor), row.sub))
+        books.entries.update({k: tuple(v) for k, v in held.items()})
+    transfer_ids = sorted({str(e.payload["transfer_id"]) for e in events
+                           if e.kind.startswith("transfer.") and e.payload.get("transfer_id")})
+    if transfer_ids:
+        for row in await conn.execute(sa.select(transit_values).where(
+                transit_values.c.transfer_id.in_(transfer_ids))):
+            books.transits[row.transfer_id] = Transit(row.shipped, row.received,
+                                                      bool(row.settled))
+    return books
+
+
+async def save_books(conn: AsyncConnection, books: Books) -> None:
+    rows = [{"store_id": store, "sku": sku, "qty_milli": p.qty_milli,
+             "value_minor": p.value_minor, "unit_cost_minor": p.unit_cost_minor}
+            for (store, sku), p in books.costs.positions.items()
+            if (store, sku) in books.costs.touched]
+    await _replace(conn, cost_positions, ("store_id", "sku"), rows)
+    await insert_rows(conn, sale_costs, [
+        {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
+         "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
+        for store, sale_id in books.new_sales])
+    await _replace(conn, transit_values, ("transfer_id",), [
+        {"transfer_id": t, "shipped": books.transits[t].shipped,
+         "received": books.transits[t].received, "settled": books.transits[t].settled}
+        for t in sorted(books.touched_transits)])
+    await _file_notes(conn, books)
+
+
+async def _file_notes(conn: AsyncConnection, books: Books) -> None:
+    """File the batch's notes as reconciliation items: one open item per store, kind and SKU
+    (the first event that showed it), not one per sale."""
+    if not books.notes:
+        return
+    first: dict[tuple[str, str, str], Any] = {}
+    for note in books.notes:
+        first.setdefault((note.store_id, note.kind, str(note.detail.get("sku", note.seq))),
+                         note)
+    open_items = await conn.execute(
+        sa.select(reconciliation_items.c.store_id, reconciliation_items.c.kind,
+                  reconciliation_items.c.detail)
+        .where(reconciliation_items.c.status == "open",
+               reconciliation_items.c.kind.in_(sorted({k for _, k, _ in first})),
+               reconciliation_items.c.store_id.in_(sorted({s for s, _, _ in first}))))
+    for row in open_items:
+        first.pop((row.store_id, row.kind, str((row.detail or {}).get("sku"))), None)
+    if first:
+        now = datetime.now(UTC)
+        await conn.execute(reconciliation_items.insert(), [
+            {"store_id": n.store_id, "seq": n.seq, "kind": n.kind, "detail": n.detail,
+             "status": "open", "created_at": now} for n in first.values()])
+
+
+async def _replace(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+                   rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
+              else sqlite.insert(table))
+    statement = insert.on_conflict_do_update(
+        index_elements=[table.c[k] for k in keys],
+        set_={name: insert.excluded[name] for name in rows[0] if name not in keys})
+    for start in range(0, len(rows), 1000):
+        await conn.execute(statement, rows[start:start + 1000])
+
+
+# --- writing entries ---------------------------------------------------------------------
+
+async def closed_periods(conn: AsyncConnection) -> set[str]:
+    return {row.period for row in await conn.execute(
+        sa.select(fiscal_periods.c.period).where(fiscal_periods.c.status == "closed"))}
+
+
+def posting_date(business_date: date, closed: set[str]) -> date:
+    """The business date, or the first day of the first open month after it."""
+    day, month = business_date, business_date.strftime("%Y-%m")
+    while month in closed:
+        year, number = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+        day = date(year, number, 1)
+        month = day.strftime("%Y-%m")
+    return day
+
+
+async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
+                        created_by: str | None = None,
+                        reverses: dict[str, str] | None = None,
+                        closed: set[str] | None = None) -> list[date]:
+    """Store ``drafts``: their lines, then their headers (the database checks each balances),
+    then the daily running sums. Returns each entry's posting date (``closed`` overrides the
+    closed months, for closing entries)."""
+    if not drafts:
+        return []
+    if closed is None:
+        closed = await closed_periods(conn)
+    now = datetime.now(UTC)
+    lines, headers, posted = [], [], []
+    daily: dict[tuple[str, str, str, str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for draft in drafts:
+        when = posting_date(draft.business_date, closed)
+        posted.append(when)
+        store = draft.store_id or ""
+        for number, line in enumerate(draft.lines, start=1):
+            lines.append({"entry_key": draft.key, "line_no": number,
+                          "account_code": line.account, "store_id": store, "sub": line.sub,
+                          "amount_minor": line.amount_minor, "currency": draft.currency,
+                          "business_date": draft.business_date, "posted_date": when})
+            sums = daily[(line.account, store, line.sub, draft.currency, when)]
+            sums[0 if line.amount_minor > 0 else 1] += abs(line.amount_minor)
+        headers.append({"entry_key": draft.key, "store_id": draft.store_id,
+                        "source": draft.source, "seq": draft.seq,
+                        "business_date": draft.business_date, "posted_date": when,
+                        "currency": draft.currency, "memo": draft.memo[:500],
+                        "line_count": len(draft.lines), "late": when != draft.business_date,
+                        "reverses_key": (reverses or {}).get(draft.key),
+                        "created_by": created_by, "created_at": now})
+    await insert_rows(conn, journal_lines, lines)
+    await insert_rows(conn, journal_entries, headers)
+    await add_to_rows(conn, ledger_daily,
+                      ("account_code", "store_id", "sub", "currency", "posted_date"),
+                      [{"account_code": a, "store_id": s, "sub": sub, "currency": c,
+                        "posted_date": d, "debit_minor": v[0], "credit_minor": v[1]}
+                       for (a, s, sub, c, d), v in daily.items()],
+                      ("debit_minor", "credit_minor"))
+    return posted

@@ -1,0 +1,380 @@
+"""Posting rules: one pure function per event kind, turning a store event into one balanced
+journal entry (docs/accounting.md has each as a table with a worked example).
+
+Amounts are signed minor units: debit positive, credit negative; an entry's lines sum to zero.
+Lines carry a sub-account where an account is kept per tax rate (revenue, returns, discounts,
+sales tax), per tender type (card clearing) or per transfer (in transit). The rules read and
+update a :class:`Books` — the cost positions and the sale costs and transfers in flight that a
+batch touches — which the posting layer loads before and saves after; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from server.accounting.chart import Chart
+from server.accounting.costing import CostBook, share
+from sync import StoreEvent
+from sync.quantities import to_milli
+
+
+class Unbalanced(ValueError):
+    """An entry whose lines do not sum to zero: never stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    account: str
+    amount_minor: int  # debit > 0, credit < 0
+    sub: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A journal entry before it is stored."""
+
+    key: str
+    store_id: str | None
+    business_date: date
+    currency: str
+    source: str  # the event kind, "manual", "reversal", "close" ...
+    memo: str
+    lines: tuple[Line, ...]
+    seq: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """Something finance should look at: filed as a reconciliation item."""
+
+    store_id: str
+    seq: int
+    kind: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class SaleCost:
+    """What a posted sale cost, line by line, for its void or its returns."""
+
+    seq: int
+    lines: dict[int, dict[str, Any]]  # line_no -> sku, qty_milli, cost_minor, tax_rate
+
+
+@dataclass
+class Transit:
+    """A transfer's goods on the road: value shipped and received per SKU."""
+
+    shipped: dict[str, list[int]] | None = None  # sku -> [qty_milli, value_minor]
+    received: dict[str, list[int]] | None = None
+    settled: bool = False
+
+
+@dataclass
+class Books:
+    chart: Chart
+    currency: str  # the chain's currency, for events that do not carry one
+    costs: CostBook = field(default_factory=CostBook)
+    sales: dict[tuple[str, str], SaleCost] = field(default_factory=dict)
+    entries: dict[str, tuple[Line, ...]] = field(default_factory=dict)  # key -> lines (voids)
+    transits: dict[str, Transit] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    new_sales: list[tuple[str, str]] = field(default_factory=list)
+    touched_transits: set[str] = field(default_factory=set)
+
+
+def event_key(store_id: str, seq: int) -> str:
+    return f"{store_id}:{seq}"
+
+
+def balance_check(lines: Iterable[Line]) -> None:
+    total = sum(line.amount_minor for line in lines)
+    if total:
+        raise Unbalanced(f"the lines sum to {total}, not zero")
+
+
+def consolidate(lines: Iterable[Line]) -> tuple[Line, ...]:
+    """One line per account and sub-account, zeros dropped, in a stable order."""
+    sums: dict[tuple[str, str], int] = defaultdict(int)
+    for line in lines:
+        sums[(line.account, line.sub)] += line.amount_minor
+    return tuple(Line(account, amount, sub) for (account, sub), amount in sums.items() if amount)
+
+
+def post_event(event: StoreEvent, books: Books) -> Draft | None:
+    """The entry ``event`` posts (None when the kind moves no money or goods)."""
+    rule = RULES.get(event.kind)
+    if rule is None:
+        return None
+    lines = consolidate(rule(event, books))
+    balance_check(lines)
+    if not lines:
+        return None
+    draft = Draft(key=event_key(event.store_id, event.seq), store_id=event.store_id,
+                  business_date=date.fromisoformat(event.business_date),
+                  currency=str(event.payload.get("currency") or books.currency),
+                  source=event.kind, memo=_memo(event), lines=lines, seq=event.seq)
+    books.entries[draft.key] = lines
+    return draft
+
+
+def _memo(event: StoreEvent) -> str:
+    p = event.payload
+    for field_name in ("sale_id", "return_id", "receipt_id", "shipment_id", "adjustment_id",
+                       "count_id", "session_id", "movement_id"):
+        if p.get(field_name):
+            return f"{event.kind} {p[field_name]}"
+    return event.kind
+
+
+def _note(books: Books, event: StoreEvent, kind: str, **detail: Any) -> None:
+    books.notes.append(Note(event.store_id, event.seq, kind, detail))
+
+
+# --- sales, voids, returns ---------------------------------------------------------------
+
+def _sale(event: StoreEvent, books: Books) -> list[Line]:
+    p, chart = event.payload, books.chart
+    inclusive = bool(p.get("prices_include_tax"))
+    tax_by_rate = {str(t["rate"]): int(t["tax"]) for t in p["taxes"]}
+    lines: list[Line] = []
+    costs: dict[int, dict[str, Any]] = {}
+    for number, item in enumerate(p["lines"], start=1):
+        rate = str(item["tax_rate"])
+        gross = int(item.get("gross", item["amount"] + item.get("discount", 0)))
+        lines.append(Line(chart.code("revenue"), -gross, rate))
+        lines.append(Line(chart.code("discounts"), int(item.get("discount", 0)), rate))
+        qty = to_milli(item["quantity"])
+        cost = _goods_out(event, books, item["sku"], qty) if qty > 0 else 0
+        costs[int(item.get("line_no", number))] = {"sku": item["sku"], "qty_milli": qty,
+                                                   "cost_minor": cost, "tax_rate": rate}
+        lines += [Line(chart.code("cogs"), cost), Line(chart.code("inventory"), -cost)]
+    for rate, tax in tax_by_rate.items():
+        lines.append(Line(chart.code("sales_tax"), -tax, rate))
+        if inclusive:  # shelf prices held the tax: it is not revenue
+            lines.append(Line(chart.code("revenue"), tax, rate))
+    change_left = int(p.get("change_due", 0))
+    for tender in p["tenders"]:
+        amount = int(tender["amount"])
+        if tender["type"] == "cash" and change_left:
+            amount, change_left = amount - change_left, 0
+        lines.append(_tender_line(chart, str(tender["type"]), amount))
+    key = (event.store_id, str(p["sale_id"]))
+    books.sales[key] = SaleCost(event.seq, costs)
+    books.new_sales.append(key)
+    return lines
+
+
+def _tender_line(chart: Chart, tender_type: str, amount: int) -> Line:
+    account = chart.tender_account(tender_type)
+    sub = "" if tender_type in chart.tenders and account != chart.code("card_clearing") \
+        else tender_type
+    return Line(account, amount, sub)
+
+
+def _goods_out(event: StoreEvent, books: Books, sku: str, qty_milli: int) -> int:
+    taken = books.costs.take(event.store_id, sku, qty_milli)
+    if taken.standard_cost_used:
+        standard = books.costs.standard_costs.get(sku)
+        _note(books, event, "cost_unknown", sku=sku, quantity_milli=qty_milli,
+              standard_cost_minor=standard,
+              problem="no cost known at this store; the product's standard cost was used"
+              if standard is not None else "no cost known and no standard cost: costed at 0")
+    return taken.cost_minor
+
+
+def _goods_in(event: StoreEvent, books: Books, sku: str, qty_milli: int, value: int,
+              credit_account: str, credit_sub: str = "") -> list[Line]:
+    """Goods in at ``value``, credited to ``credit_account``; with a variance line pair when
+    they re-cost units sold while stock was negative."""
+    chart = books.chart
+    received = books.costs.put(event.store_id, sku, qty_milli, value)
+    lines = [Line(chart.code("inventory"), value), Line(credit_account, -value, credit_sub)]
+    if received.variance_minor:
+        lines += [Line(chart.code("cogs"), received.variance_minor),
+                  Line(chart.code("inventory"), -received.variance_minor)]
+    return lines
+
+
+def _void(event: StoreEvent, books: Books) -> list[Line]:
+    p = event.payload
+    sale = books.sales.get((event.store_id, str(p["sale_id"])))
+    original = books.entries.get(event_key(event.store_id, sale.seq)) if sale else None
+    if sale is None or original is None:
+        _note(books, event, "void_unposted", sale_id=p["sale_id"],
+              problem="the voided sale has no posted entry to mirror")
+        return []
+    chart = books.chart
+    lines = [Line(ln.account, -ln.amount_minor, ln.sub) for ln in original
+             if ln.account not in (chart.code("cogs"), chart.code("inventory"))]
+    for cost in sale.lines.values():
+        if cost["qty_milli"] > 0:
+            lines += _goods_in(event, books, cost["sku"], cost["qty_milli"],
+                               cost["cost_minor"], chart.code("cogs"))
+    return lines
+
+
+def _return(event: StoreEvent, books: Books) -> list[Line]:
+    p, chart = event.payload, books.chart
+    sale = books.sales.get((event.store_id, str(p.get("original_sale_id")))) \
+        if p.get("original_sale_id") else None
+    lines: list[Line] = []
+    for item in p["lines"]:
+        sold = sale.lines.get(item.get("original_line_no")) if sale else None
+        rate = str(item.get("tax_rate") or (sold["tax_rate"] if sold else "0"))
+        amount, tax = int(item["amount"]), int(item["tax"])
+        lines += [Line(chart.code("returns"), amount - tax, rate),
+                  Line(chart.code("sales_tax"), tax, rate)]
+        qty = to_milli(item["quantity"])
+        if qty <= 0:
+            continue
+        if sold and sold["qty_milli"] > 0:
+            value = share(sold["cost_minor"], qty, sold["qty_milli"])
+        else:
+            unit, _ = books.costs.unit_cost(event.store_id, item["sku"])
+            value = share(unit, qty, 1000)
+        if item.get("disposition", "restock") == "restock":
+            lines += _goods_in(event, books, item["sku"], qty, value, chart.code("cogs"))
+        else:  # damaged: the goods are gone after all; their cost is shrink, not a sale's
+            lines += [Line(chart.code("shrink"), value), Line(chart.code("cogs"), -value)]
+    for refund in p.get("refunds", ()):
+        line = _tender_line(chart, str(refund["type"]), int(refund["amount"]))
+        lines.append(Line(line.account, -line.amount_minor, line.sub))
+    return lines
+
+
+# --- stock -------------------------------------------------------------------------------
+
+def _received(event: StoreEvent, books: Books) -> list[Line]:
+    chart = books.chart
+    lines: list[Line] = []
+    for item in event.payload["lines"]:
+        qty = to_milli(item["quantity"])
+        if qty <= 0:
+            continue
+        unit = item.get("unit_cost")
+        if unit is None:
+            unit = books.costs.standard_costs.get(item["sku"])
+            if unit is None:
+                _note(books, event, "cost_unknown", sku=item["sku"], quantity_milli=qty,
+                      problem="goods received without a cost and no standard cost: valued at 0")
+                unit = 0
+        lines += _goods_in(event, books, item["sku"], qty, share(int(unit), qty, 1000),
+                           chart.code("supplier_clearing"))
+    return lines
+
+
+def _shipped(event: StoreEvent, books: Books) -> list[Line]:
+    chart, p = books.chart, event.payload
+    transfer_id = str(p.get("transfer_id") or p["shipment_id"])
+    transit = books.transits.setdefault(transfer_id, Transit())
+    books.touched_transits.add(transfer_id)
+    transit.shipped = transit.shipped or {}
+    lines: list[Line] = []
+    for item in p["lines"]:
+        qty = to_milli(item["quantity"])
+        if qty <= 0:
+            continue
+        cost = _goods_out(event, books, item["sku"], qty)
+        held = transit.shipped.setdefault(item["sku"], [0, 0])
+        held[0] += qty
+        held[1] += cost
+        lines += [Line(chart.code("in_transit"), cost, transfer_id),
+                  Line(chart.code("inventory"), -cost)]
+    return lines + _settle(books, transit, transfer_id)
+
+
+def _transfer_received(event: StoreEvent, books: Books) -> list[Line]:
+    chart, p = books.chart, event.payload
+    transfer_id = str(p["transfer_id"])
+    transit = books.transits.setdefault(transfer_id, Transit())
+    books.touched_transits.add(transfer_id)
+    transit.received = transit.received or {}
+    lines: list[Line] = []
+    for item in p["lines"]:
+        qty = to_milli(item["quantity"])
+        if qty <= 0:
+            continue
+        shipped = (transit.shipped or {}).get(item["sku"])
+        if shipped and shipped[0] > 0:
+            value = share(shipped[1], qty, shipped[0])
+        else:  # the sending store has not synced yet: value at the best cost known here
+            unit, _ = books.costs.unit_cost(event.store_id, item["sku"])
+            value = share(unit, qty, 1000)
+        held = transit.received.setdefault(item["sku"], [0, 0])
+        held[0] += qty
+        held[1] += value
+        lines += _goods_in(event, books, item["sku"], qty, value, chart.code("in_transit"),
+                           transfer_id)
+    return lines + _settle(books, transit, transfer_id)
+
+
+def _settle(books: Books, transit: Transit, transfer_id: str) -> list[Line]:
+    """Once both ends of a transfer are posted, what stays in transit (goods lost on the
+    road, or valued differently at the two ends) is written off to shrink."""
+    if transit.settled or transit.shipped is None or transit.received is None:
+        return []
+    transit.settled = True
+    residual = sum(v for _, v in transit.shipped.values()) - \
+        sum(v for _, v in transit.received.values())
+    chart = books.chart
+    return [Line(chart.code("shrink"), residual), Line(chart.code("in_transit"), -residual,
+                                                        transfer_id)]
+
+
+def _stock_delta(role: str) -> Callable[[StoreEvent, Books], list[Line]]:
+    def rule(event: StoreEvent, books: Books) -> list[Line]:
+        chart, p = books.chart, event.payload
+        deltas = [(p["sku"], p["delta"])] if "sku" in p else \
+            [(line["sku"], line["delta"]) for line in p["lines"]]
+        lines: list[Line] = []
+        for sku, delta in deltas:
+            qty = to_milli(delta)
+            if qty < 0:
+                cost = _goods_out(event, books, sku, -qty)
+                lines += [Line(chart.code(role), cost), Line(chart.code("inventory"), -cost)]
+            elif qty > 0:
+                unit, _ = books.costs.unit_cost(event.store_id, sku)
+                lines += _goods_in(event, books, sku, qty, share(unit, qty, 1000),
+                                   chart.code(role))
+        return lines
+    return rule
+
+
+# --- cash --------------------------------------------------------------------------------
+
+def _session_closed(event: StoreEvent, books: Books) -> list[Line]:
+    difference = int(event.payload.get("over_short", {}).get("cash", 0))
+    chart = books.chart
+    return [Line(chart.code("cash"), difference), Line(chart.code("cash_over_short"),
+                                                       -difference)]
+
+
+def _paid(direction: int) -> Callable[[StoreEvent, Books], list[Line]]:
+    def rule(event: StoreEvent, books: Books) -> list[Line]:
+        chart, amount = books.chart, int(event.payload["amount"])
+        other = chart.code("paid_in" if direction > 0 else "paid_out")
+        return [Line(chart.code("cash"), direction * amount), Line(other, -direction * amount)]
+    return rule
+
+
+RULES: dict[str, Callable[[StoreEvent, Books], list[Line]]] = {
+    "sale.completed": _sale,
+    "sale.voided": _void,
+    "return.completed": _return,
+    "stock.received": _received,
+    "transfer.shipped": _shipped,
+    "transfer.received": _transfer_received,
+    "stock.adjusted": _stock_delta("shrink"),
+    "stock.counted": _stock_delta("count_variance"),
+    "cash.session_closed": _session_closed,
+    "cash.paid_in": _paid(+1),
+    "cash.paid_out": _paid(-1),
+}
+"""Kinds not listed move no money or goods: cash.session_opened (the float moves from the
+safe to the till, both the store's cash), cash.no_sale, time.punched (payroll posts wages),
+business_day.closed (closes the store's day instead)."""

@@ -1,0 +1,332 @@
+"""The books, kept as a real store day reaches head office (SQLite and PostgreSQL): every
+event posts as it is ingested, the trial balance balances, the statements agree with the
+tills, ``books verify`` finds nothing, the GL inventory equals the moving-average valuation,
+the beancount export passes bean-check with the API's own trial balance — and what finance
+types by hand is checked and refused whole when wrong, down to the database itself."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from server import create_app as create_server
+from server.storage import Storage
+from store_agent.app import create_app as create_agent
+from store_agent.clock import SystemClock
+from store_agent.ledger import Ledger
+from store_agent.sync_client import push_pending
+from tests.integration.agent_helpers import call, new_id, prepared_settings
+from tests.integration.helpers import assert_problem, set_up_head_office
+from tests.integration.store_day import store_day
+
+PRODUCTS = (("1001", "Whole milk 1 l", "1.29", "0.80"), ("1002", "Rye bread", "2.49", "1.10"),
+            ("2001", "Dish soap", "1.99", None), ("3001", "Red wine 0.75 l", "8.99", "4.25"))
+
+
+async def _books_after_a_store_day(server_settings: Any, agent_settings_factory: Any,
+                                   aiohttp_client: Any) -> tuple[Any, dict[str, str]]:
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    for sku, name, price, cost in PRODUCTS:
+        resp = await server.put(f"/api/v1/products/{sku}", headers=office.admin, json={
+            "name": name, "price": price, "tax_rate": "7" if sku < "2" else "19",
+            **({"cost": cost} if cost else {})})
+        assert resp.status == 200, await resp.text()
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/"),
+        sync_token=office.store_tokens["S001"]))
+    agent = await aiohttp_client(create_agent(settings))
+    await store_day(agent)
+    # Wine bought in at 4.40 this time: the moving average moves.
+    status, body = await call(agent, "POST", "/api/v1/stock/receipts", {
+        "receipt_id": new_id(), "employee": "E100",
+        "lines": [{"sku": "3001", "quantity": "4", "unit_cost": "4.40"}]})
+    assert status == 201, body
+    ledger = Ledger(settings.ledger.path, "S001")
+    await ledger.open()
+    try:
+        await push_pending(ledger, settings, SystemClock())
+    finally:
+        await ledger.close()
+    return server, office.admin
+
+
+async def _get(server: Any, admin: dict[str, str], path: str) -> Any:
+    resp = await server.get(path, headers=admin)
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_factory: Any,
+                                        aiohttp_client: Any, tmp_path: Path) -> None:
+    server, admin = await _books_after_a_store_day(
+        server_settings, agent_settings_factory, aiohttp_client)
+
+    posting = await _get(server, admin, "/api/v1/books/posting")
+    [store] = posting["items"]
+    assert store["pending"] == 0 and store["stuck_seq"] is None, store
+
+    trial = await _get(server, admin, "/api/v1/books/trial-balance")
+    assert trial["balanced"] is True and trial["total_debit"] == trial["total_credit"]
+    balance = {row["code"]: row["balance_minor"] for row in trial["items"]}
+
+    # Sales tax per rate is what the sales collected less what the returns refunded.
+    report = await _get(server, admin, "/api/v1/books/sales-tax")
+    by_rate = {r["rate"]: r for r in report["items"]}
+    assert set(by_rate) == {"7", "19"}
+    assert -balance["2100"] == sum(r["tax_minor"] for r in report["items"])
+
+    # Revenue in the P&L is net sales in the tax report; the till's shortage is an expense.
+    pnl = await _get(server, admin, "/api/v1/books/income-statement")
+    revenue = {r["code"]: r["amount_minor"] for r in pnl["items"] if r["section"] == "revenue"}
+    assert sum(revenue.values()) == sum(r["net_sales_minor"] for r in report["items"])
+    assert balance["2400"] == -2500  # paid in 25.00, waiting to be cleared
+    expenses = {r["code"]: r["amount_minor"] for r in pnl["items"] if r["section"] == "expenses"}
+    assert expenses["5200"] == 100  # counted one unit of currency short
+    assert expenses["6000"] == 500  # paid out 5.00 for stamps
+
+    sheet = await _get(server, admin, "/api/v1/books/balance-sheet")
+    assert sheet["balanced"] is True
+    assert sheet["unclosed_earnings"] == pnl["net_income"]
+
+    # Inventory at moving-average cost equals the GL inventory account, to the cent.
+    valuation = await _get(server, admin, "/api/v1/books/inventory-valuation")
+    [row] = valuation["items"]
+    assert row["difference_minor"] == 0 and row["value_minor"] == balance["1200"]
+
+    resp = await server.post("/api/v1/books/verify", headers=admin)
+    verified = await resp.json()
+    assert resp.status == 200 and verified["ok"] is True, verified["differences"]
+    assert verified["entries"] > 0
+
+    # The general ledger of cash runs from zero to the cash balance, a page at a time.
+    page = await _get(server, admin, "/api/v1/books/ledger/1000?limit=2")
+    seen = page["items"]
+    while page["next_cursor"]:
+        page = await _get(server, admin,
+                          f"/api/v1/books/ledger/1000?limit=2&cursor={page['next_cursor']}")
+        seen += page["items"]
+    assert seen[-1]["balance_minor"] == balance["1000"]
+    assert sum(i["amount_minor"] for i in seen) == balance["1000"]
+
+    # CSV of the trial balance is the same rows.
+    resp = await server.get("/api/v1/books/trial-balance?format=csv", headers=admin)
+    assert resp.status == 200 and resp.content_type == "text/csv"
+    assert len((await resp.text()).strip().splitlines()) == len(trial["items"]) + 1
+
+    # The beancount export passes bean-check, and its balances are the API's trial balance.
+    resp = await server.get("/api/v1/books/export?format=beancount", headers=admin)
+    assert resp.status == 200
+    ledger_file = tmp_path / "books.beancount"
+    ledger_file.write_text(await resp.text(), encoding="utf-8")
+    await _bean_check(ledger_file)
+    assert _beancount_balances(ledger_file) == {
+        r["code"]: Decimal(r["debit"] or "0") - Decimal(r["credit"] or "0")
+        for r in trial["items"]}
+    resp = await server.get("/api/v1/books/export?format=csv", headers=admin)
+    lines = (await resp.text()).strip().splitlines()
+    assert lines[0].startswith("entry_key,posted_date") and len(lines) > 10
+
+
+async def _bean_check(path: Path) -> None:
+    checker = shutil.which("bean-check") or str(Path(sys.executable).parent / "bean-check")
+    process = await asyncio.create_subprocess_exec(
+        checker, str(path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+
+
+def _beancount_balances(path: Path) -> dict[str, Decimal]:
+    from beancount import loader  # the independent reader of our export
+
+    entries, errors, _ = loader.load_file(str(path))
+    assert not errors
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        for posting in getattr(entry, "postings", ()):
+            code = posting.account.split(":")[1].split("-")[0]
+            sums[code] += posting.units.number
+    return {code: amount for code, amount in sums.items() if amount}
+
+
+async def test_manual_entries_are_checked_and_refused_whole(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    admin = office.admin
+    today = datetime.now(UTC).date().isoformat()
+
+    def entry(*lines: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"entry_id": new_id(), "business_date": today, "memo": "owner's capital",
+                "lines": list(lines), **extra}
+
+    good = entry({"account": "1000", "debit": "500.00", "store_id": "S001"},
+                 {"account": "3000", "credit": "500.00", "store_id": "S001"})
+    for body, status, words in (
+            (entry({"account": "1000", "debit": "500.00"}, {"account": "3000",
+                                                            "credit": "499.99"}),
+             422, ("balance",)),
+            (entry({"account": "1000", "debit": "5.00"}, {"account": "9999", "credit": "5.00"}),
+             422, ("9999", "not an account")),
+            (entry({"account": "1000", "debit": "5.001"}, {"account": "3000",
+                                                           "credit": "5.001"}),
+             422, ("decimal places",)),
+            (entry({"account": "1000", "debit": 5.5}, {"account": "3000", "credit": 5.5}),
+             422, ("decimal string",)),
+            ({**good, "memo": ""}, 422, ("memo",)),
+            ({**good, "business_date": "2026-13-01"}, 422, ("business_date",))):
+        resp = await server.post("/api/v1/journal-entries", headers=admin, json=body)
+        await assert_problem(resp, status, *words)
+    trial = await _get(server, admin, "/api/v1/books/trial-balance")
+    assert trial["items"] == []  # nothing refused left a trace
+
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json=good)
+    posted = await resp.json()
+    assert resp.status == 201, posted
+    assert posted["entry_key"] == f"manual:{good['entry_id']}"
+    assert posted["created_by"] == "first admin"
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json=good)
+    await assert_problem(resp, 409, "already posted")
+    resp = await server.post(f"/api/v1/journal-entries/{posted['entry_key']}/reverse",
+                             headers=admin, json={"business_date": today, "memo": "typo"})
+    reversal = await resp.json()
+    assert resp.status == 201 and reversal["reverses"] == posted["entry_key"]
+    assert [ln["amount_minor"] for ln in reversal["lines"]] == \
+        [-ln["amount_minor"] for ln in posted["lines"]]
+    resp = await server.post(f"/api/v1/journal-entries/{posted['entry_key']}/reverse",
+                             headers=admin, json={"business_date": today, "memo": "again"})
+    await assert_problem(resp, 409, "already reversed")
+    trial = await _get(server, admin, "/api/v1/books/trial-balance")
+    assert trial["items"] == []  # the entry and its reversal cancel out
+
+    # Accounts: added, never deleted once used, deactivated instead.
+    resp = await server.post("/api/v1/accounts", headers=admin, json={
+        "code": "6200", "name": "Store rent", "type": "expense"})
+    assert resp.status == 201
+    resp = await server.post("/api/v1/accounts", headers=admin, json={
+        "code": "6200", "name": "Rent again", "type": "expense"})
+    await assert_problem(resp, 409, "already exists")
+    resp = await server.post("/api/v1/accounts", headers=admin, json={
+        "code": "6300", "name": "Odd", "type": "income"})
+    await assert_problem(resp, 422, "type")
+    resp = await server.delete("/api/v1/accounts/1000", headers=admin)
+    await assert_problem(resp, 409, "in use")
+    resp = await server.patch("/api/v1/accounts/1000", headers=admin, json={"active": False})
+    await assert_problem(resp, 409, "posting role")
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json=entry(
+        {"account": "6200", "debit": "900.00", "store_id": "S001"},
+        {"account": "1000", "credit": "900.00", "store_id": "S001"}, memo="November rent"))
+    assert resp.status == 201
+    resp = await server.patch("/api/v1/accounts/6200", headers=admin, json={"active": False})
+    assert resp.status == 200 and (await resp.json())["active"] is False
+    resp = await server.delete("/api/v1/accounts/6200", headers=admin)
+    await assert_problem(resp, 409, "in use")
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json=entry(
+        {"account": "6200", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}))
+    await assert_problem(resp, 422, "deactivated")
+
+    # A month that has not ended cannot close; a bad period is a 400.
+    resp = await server.post(f"/api/v1/fiscal-periods/{today[:7]}/close", headers=admin)
+    await assert_problem(resp, 409, "not ended")
+    resp = await server.post("/api/v1/fiscal-periods/2026-13/close", headers=admin)
+    await assert_problem(resp, 400, "YYYY-MM")
+    resp = await server.get("/api/v1/books/trial-balance?as_of=yesterday", headers=admin)
+    await assert_problem(resp, 400, "as_of")
+    resp = await server.get("/api/v1/books/income-statement?from=2026-11-02&to=2026-11-01",
+                            headers=admin)
+    await assert_problem(resp, 400, "after")
+
+
+async def test_a_closed_month_never_changes(server_settings: Any, aiohttp_client: Any) -> None:
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    admin = office.admin
+    last_year = datetime.now(UTC).year - 1
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json={
+        "entry_id": "opening", "business_date": f"{last_year}-03-15", "memo": "capital",
+        "lines": [{"account": "1000", "debit": "100.00"}, {"account": "3000",
+                                                           "credit": "100.00"}]})
+    assert resp.status == 201
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json={
+        "entry_id": "sale", "business_date": f"{last_year}-03-20", "memo": "a sale by hand",
+        "lines": [{"account": "1000", "debit": "30.00"}, {"account": "4000",
+                                                          "credit": "30.00", "sub": "7"}]})
+    assert resp.status == 201
+    resp = await server.post(f"/api/v1/fiscal-periods/{last_year}-03/close", headers=admin)
+    assert resp.status == 201
+    resp = await server.post(f"/api/v1/fiscal-periods/{last_year}-03/close", headers=admin)
+    await assert_problem(resp, 409, "already closed")
+    resp = await server.post("/api/v1/journal-entries", headers=admin, json={
+        "entry_id": "late", "business_date": f"{last_year}-03-31", "memo": "forgotten",
+        "lines": [{"account": "1000", "debit": "1.00"}, {"account": "3000", "credit": "1.00"}]})
+    await assert_problem(resp, 409, "closed")
+    resp = await server.post(f"/api/v1/fiscal-years/{last_year}/close", headers=admin)
+    await assert_problem(resp, 409, "close every month")
+    for month in range(1, 13):
+        if month != 3:
+            resp = await server.post(f"/api/v1/fiscal-periods/{last_year}-{month:02d}/close",
+                                     headers=admin)
+            assert resp.status == 201
+    resp = await server.post(f"/api/v1/fiscal-years/{last_year}/close", headers=admin)
+    assert resp.status == 201, await resp.text()
+    resp = await server.post(f"/api/v1/fiscal-years/{last_year}/close", headers=admin)
+    await assert_problem(resp, 409, "already closed")
+    sheet = await _get(server, admin, f"/api/v1/books/balance-sheet?as_of={last_year}-12-31")
+    equity = {r["code"]: r["amount"] for r in sheet["items"] if r["section"] == "equity"}
+    assert equity == {"3000": "100.00", "3100": "30.00"}  # the year's profit, retained
+    assert sheet["unclosed_earnings"] == "0.00" and sheet["balanced"] is True
+    pnl = await _get(server, admin,
+                     f"/api/v1/books/income-statement?from={last_year}-01-01&to={last_year}-12-30")
+    assert pnl["net_income"] == "30.00"
+
+
+async def test_the_database_refuses_unbalanced_or_altered_entries(central_url: str,
+                                                                  server_settings: Any) -> None:
+    await set_up_head_office(server_settings)
+    storage = Storage(central_url)
+    now, today = datetime.now(UTC), date.today()
+
+    def line(key: str, number: int, amount: int) -> dict[str, Any]:
+        return {"entry_key": key, "line_no": number, "account_code": "1000", "store_id": "",
+                "sub": "", "amount_minor": amount, "currency": "USD", "business_date": today,
+                "posted_date": today}
+
+    def head(key: str, count: int) -> dict[str, Any]:
+        return {"entry_key": key, "store_id": None, "source": "manual", "seq": None,
+                "business_date": today, "posted_date": today, "currency": "USD", "memo": "x",
+                "line_count": count, "late": False, "reverses_key": None, "created_by": "sql",
+                "created_at": now}
+
+    from server.storage.tables import journal_entries, journal_lines
+
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="unbalanced"):
+            async with storage.write() as conn:
+                await conn.execute(journal_lines.insert(), [line("bad", 1, 100),
+                                                            line("bad", 2, -99)])
+                await conn.execute(journal_entries.insert(), [head("bad", 2)])
+        async with storage.write() as conn:
+            await conn.execute(journal_lines.insert(), [line("ok", 1, 100), line("ok", 2, -100)])
+            await conn.execute(journal_entries.insert(), [head("ok", 2)])
+        for statement, words in (
+                (journal_lines.insert().values(**line("ok", 3, 0)), "already posted"),
+                (journal_lines.update().values(amount_minor=1), "never change"),
+                (journal_entries.delete(), "never change")):
+            with pytest.raises(sa.exc.DBAPIError, match=words):
+                async with storage.write() as conn:
+                    await conn.execute(statement)
+        async with storage.read() as conn:
+            rows = (await conn.execute(sa.select(journal_lines.c.amount_minor)
+                                       .order_by(journal_lines.c.line_no))).scalars().all()
+        assert rows == [100, -100]
+    finally:
+        await storage.dispose()
