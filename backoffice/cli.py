@@ -499,3 +499,12 @@ def _run_db(factory: Callable[[], Any]) -> Any:
 
 def main() -> None:
     cli(prog_name="backoffice")
+
+
+def _register() -> None:
+    from backoffice.books_cli import books
+
+    cli.add_command(books)
+
+
+_register()

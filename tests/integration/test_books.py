@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from backoffice.demo.processes import run_command
 from server import create_app as create_server
 from server.storage import Storage
 from store_agent.app import create_app as create_agent
@@ -135,6 +136,54 @@ async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_fac
     resp = await server.get("/api/v1/books/export?format=csv", headers=admin)
     lines = (await resp.text()).strip().splitlines()
     assert lines[0].startswith("entry_key,posted_date") and len(lines) > 10
+
+    # The same from the command line, against the database.
+    config = tmp_path / "server.toml"
+    status, output = await run_command(["books", "verify", "--config", str(config)])
+    assert status == 0 and "no difference" in output, output
+    status, output = await run_command(["books", "export", "--format", "beancount", "-o",
+                                        str(tmp_path / "cli.beancount"), "--config",
+                                        str(config)])
+    assert status == 0, output
+    await _bean_check(tmp_path / "cli.beancount")
+    today = datetime.now(UTC).date()
+    status, output = await run_command(["books", "export", "--from", today.isoformat(),
+                                        "--to", today.isoformat(), "-o",
+                                        str(tmp_path / "today.beancount"), "--config",
+                                        str(config)])
+    assert status == 0, output
+    await _bean_check(tmp_path / "today.beancount")
+
+    # A wrong posting — balanced, so the database takes it — is what verify is for: revenue
+    # moved from the 7 % rate to 19 % under a store event's name.
+    await _insert_entry(server_settings.database.url, "S001:999999", 999999, [
+        ("4000", "7", 100), ("4000", "19", -100)])
+    status, output = await run_command(["books", "verify", "--config", str(config)])
+    flat = " ".join(output.split())
+    assert status == 1 and "2 differences" in flat and "net_sales" in flat, output
+    resp = await server.post("/api/v1/books/verify", headers=admin)
+    assert (await resp.json())["ok"] is False
+
+
+async def _insert_entry(url: str, key: str, seq: int,
+                        lines: list[tuple[str, str, int]]) -> None:
+    from server.storage.tables import journal_entries, journal_lines
+
+    storage = Storage(url)
+    today, now = date.today(), datetime.now(UTC)
+    try:
+        async with storage.write() as conn:
+            await conn.execute(journal_lines.insert(), [
+                {"entry_key": key, "line_no": n, "account_code": code, "store_id": "S001",
+                 "sub": sub, "amount_minor": amount, "currency": "USD", "business_date": today,
+                 "posted_date": today} for n, (code, sub, amount) in enumerate(lines, 1)])
+            await conn.execute(journal_entries.insert().values(
+                entry_key=key, store_id="S001", source="sale.completed", seq=seq,
+                business_date=today, posted_date=today, currency="USD", memo="tampered",
+                line_count=len(lines), late=False, reverses_key=None, created_by=None,
+                created_at=now))
+    finally:
+        await storage.dispose()
 
 
 async def _bean_check(path: Path) -> None:
