@@ -12,7 +12,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from backoffice.cli import _load_server, _run_db, _settings, err, out, server_config
+from backoffice.cli import _run_db, _settings, err, out, server_config
+from config import load_server_settings as _load_server
 
 
 @click.group()

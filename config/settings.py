@@ -109,6 +109,15 @@ class AccountingSettings:
                    "config/accounting/chart_of_accounts.toml. Accounts are added to the "
                    "database at start; ones already there are left as they are.",
         path=True, check=checks.chart_file)
+    nightly_enabled: bool = setting(
+        True, help="Run the books' nightly job in this process: post anything pending, close "
+                   "the days of stores whose Z reports arrived, verify the books. With several "
+                   "server processes each may run it; one run per night happens.")
+    nightly_at: str = setting("03:00", help="UTC time HH:MM of the nightly job.",
+                              check=checks.day_cutoff)
+    nightly_interval_seconds: int = setting(
+        0, help="Run the job every this many seconds instead of nightly (tests and demos); "
+                "0 for nightly.", check=checks.non_negative)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

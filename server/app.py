@@ -11,6 +11,7 @@ from backoffice.problems import Handler, Problem, problem_middleware
 from config import ServerSettings
 from server import keys
 from server.accounting.chart import load_chart
+from server.accounting.nightly import nightly_scheduler
 from server.accounting.posting import Accounting, sync_chart
 from server.admission import PushGate
 from server.api import ROUTE_TABLES
@@ -83,9 +84,16 @@ def create_app(settings: ServerSettings) -> web.Application:
     app[PUSH_GATE] = PushGate(settings.sync.max_concurrent_pushes,
                               settings.sync.max_waiting_pushes)
     app.cleanup_ctx.append(_storage_ctx)
+    app.cleanup_ctx.append(_nightly_ctx)
     for table in (health_routes, metrics_routes, sync_routes, *ROUTE_TABLES):
         app.add_routes(table)
     return app
+
+
+async def _nightly_ctx(app: web.Application) -> AsyncIterator[None]:
+    async with nightly_scheduler(app[keys.STORAGE], app[keys.ACCOUNTING],
+                                 app[keys.SETTINGS].accounting):
+        yield
 
 
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:

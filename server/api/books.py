@@ -25,6 +25,7 @@ from server.accounting.journal import (
     reverse_entry,
     set_account_active,
 )
+from server.accounting.nightly import run_nightly
 from server.accounting.posting import post_pending
 from server.accounting.verify import verify_books
 from server.api.params import (
@@ -42,6 +43,7 @@ from server.roles import Permission, requires
 from server.storage.tables import (
     accounts,
     fiscal_periods,
+    job_runs,
     journal_entries,
     journal_lines,
     posting_cursors,
@@ -505,6 +507,35 @@ async def post_pending_events(request: web.Request) -> web.Response:
             posted[store_id] = await post_pending(conn, store_id,
                                                   request.app[keys.ACCOUNTING])
     return web.json_response({"posted": posted})
+
+
+# --- the nightly job ---------------------------------------------------------------------
+
+@routes.get("/api/v1/books/jobs")
+@requires(Permission.BOOKS_READ)
+async def list_job_runs(request: web.Request) -> web.Response:
+    """The nightly job's recent runs, newest first: when, which process, how long, the
+    outcome (ok, differences, failed) and what it did."""
+    limit = limit_param(request)
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = await conn.execute(sa.select(job_runs).order_by(job_runs.c.id.desc())
+                                  .limit(limit))
+        return web.json_response({"items": [
+            {"id": r.id, "job": r.job, "slot": r.slot, "runner": r.runner,
+             "started_at": iso_utc(r.started_at), "finished_at": iso_utc(r.finished_at),
+             "outcome": r.outcome, "detail": r.detail} for r in rows]})
+
+
+@routes.post("/api/v1/books/jobs/nightly/run")
+@requires(Permission.BOOKS_WRITE)
+async def run_nightly_now(request: web.Request) -> web.Response:
+    """Run the nightly job now (post pending, close store days, verify) and answer what it
+    did."""
+    slot = f"manual-{datetime.now(UTC).isoformat()}"
+    result = await run_nightly(request.app[keys.STORAGE], request.app[keys.ACCOUNTING], slot)
+    if result is None:
+        raise Problem(409, "a run for this moment is already under way; try again")
+    return web.json_response({"slot": slot, **result})
 
 
 # --- periods -----------------------------------------------------------------------------

@@ -296,6 +296,8 @@ OPERATIONS.update({
     "POST /api/v1/books/verify": op("Verification", params=(STORE_FILTER,)),
     "GET /api/v1/books/posting": op("PostingStatus"),
     "POST /api/v1/books/post-pending": op("PostedCounts"),
+    "GET /api/v1/books/jobs": op("JobRunList", params=(LIMIT,)),
+    "POST /api/v1/books/jobs/nightly/run": op("NightlyRun", errors=(409,)),
     "GET /api/v1/fiscal-periods": op("PeriodList"),
     "POST /api/v1/fiscal-periods/{period}/close": op("ClosedPeriod", status=201,
                                                      errors=(400, 409)),
@@ -332,6 +334,12 @@ SCHEMAS.update({
         period=STR, status=STR, closed_at=INSTANT, closed_by=STR)}),
     "ClosedPeriod": obj(period=STR, status=STR, closed_by=STR),
     "ClosedYear": obj(year=INT, closed=BOOL),
+    "JobRunList": obj(items={"type": "array", "items": obj(
+        id=INT, job=STR, slot=STR, runner=STR, started_at=INSTANT,
+        finished_at=NULLABLE_INSTANT, outcome={"enum": ["running", "ok", "differences",
+                                                         "failed"]},
+        detail={"type": ["object", "null"]})}),
+    "NightlyRun": obj(["slot", "outcome"], slot=STR, outcome=STR),
 })
 SCHEMAS.update({
     "StoreList": listing("Store"), "SalePage": page("Sale"),

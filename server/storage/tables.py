@@ -441,3 +441,29 @@ posting_cursors = sa.Table(  # each store's events are posted in order, through 
     sa.Column("stuck_seq", sa.BigInteger),  # an event that failed to post, waiting
     sa.Column("stuck_reason", sa.String(500)),
 )
+
+# A store's business day, closed in the books once its business_day.closed event (after the
+# tills' Z reports) has been posted: the day's figures as the books then held them.
+store_days = sa.Table(
+    "store_days", metadata,
+    sa.Column("store_id", sa.String(32), primary_key=True),
+    sa.Column("business_date", sa.Date, primary_key=True),
+    sa.Column("closed_seq", sa.BigInteger, nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("figures", JsonDoc, nullable=False),
+)
+
+# One row per run of a scheduled job. The (job, slot) pair is unique, so when several server
+# processes fire the same night's job only the first insert wins and the job runs once.
+job_runs = sa.Table(
+    "job_runs", metadata,
+    sa.Column("id", RowId, primary_key=True, autoincrement=True),
+    sa.Column("job", sa.String(40), nullable=False),
+    sa.Column("slot", sa.String(40), nullable=False),
+    sa.Column("runner", sa.String(120), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.String(16), nullable=False),  # running, ok, differences, failed
+    sa.Column("detail", JsonDoc),
+    sa.UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
+)

@@ -25,7 +25,7 @@ from store_agent.app import create_app as create_agent
 from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.sync_client import push_pending
-from tests.integration.agent_helpers import call, new_id, prepared_settings
+from tests.integration.agent_helpers import MANAGER, call, new_id, prepared_settings
 from tests.integration.helpers import assert_problem, set_up_head_office
 from tests.integration.store_day import store_day
 
@@ -46,11 +46,15 @@ async def _books_after_a_store_day(server_settings: Any, agent_settings_factory:
         head_office_url=str(server.make_url("")).rstrip("/"),
         sync_token=office.store_tokens["S001"]))
     agent = await aiohttp_client(create_agent(settings))
-    await store_day(agent)
+    day = await store_day(agent)
     # Wine bought in at 4.40 this time: the moving average moves.
     status, body = await call(agent, "POST", "/api/v1/stock/receipts", {
         "receipt_id": new_id(), "employee": "E100",
         "lines": [{"sku": "3001", "quantity": "4", "unit_cost": "4.40"}]})
+    assert status == 201, body
+    status, body = await call(agent, "POST",
+                              f"/api/v1/business-days/{day['z']['business_date']}/close",
+                              {"manager": MANAGER})
     assert status == 201, body
     ledger = Ledger(settings.ledger.path, "S001")
     await ledger.open()
@@ -136,6 +140,16 @@ async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_fac
     resp = await server.get("/api/v1/books/export?format=csv", headers=admin)
     lines = (await resp.text()).strip().splitlines()
     assert lines[0].startswith("entry_key,posted_date") and len(lines) > 10
+
+    # The nightly job: nothing left to post, the closed business day recorded, no difference.
+    resp = await server.post("/api/v1/books/jobs/nightly/run", headers=admin)
+    run = await resp.json()
+    assert resp.status == 200 and run["outcome"] == "ok", run
+    assert run["days_closed"] == 1 and run["differences"] == 0
+    jobs = await _get(server, admin, "/api/v1/books/jobs")
+    assert jobs["items"][0]["slot"] == run["slot"] and jobs["items"][0]["outcome"] == "ok"
+    resp = await server.post("/api/v1/books/jobs/nightly/run", headers=admin)
+    assert (await resp.json())["days_closed"] == 0  # once
 
     # The same from the command line, against the database.
     config = tmp_path / "server.toml"

@@ -62,12 +62,12 @@ EXPECTED: dict[str, set[str]] = {
         "GET /api/v1/books/ledger/{code}", "GET /api/v1/books/sales-tax",
         "GET /api/v1/books/cash-over-short", "GET /api/v1/books/inventory-valuation",
         "GET /api/v1/books/export", "POST /api/v1/books/verify", "GET /api/v1/books/posting",
-        "GET /api/v1/fiscal-periods")},
+        "GET /api/v1/fiscal-periods", "GET /api/v1/books/jobs")},
     **{key: BOOKS_KEEPERS for key in (
         "POST /api/v1/accounts", "PATCH /api/v1/accounts/{code}",
         "DELETE /api/v1/accounts/{code}", "POST /api/v1/journal-entries",
         "POST /api/v1/journal-entries/{entry_key}/reverse", "POST /api/v1/books/post-pending",
-        "POST /api/v1/fiscal-periods/{period}/close",
+        "POST /api/v1/fiscal-periods/{period}/close", "POST /api/v1/books/jobs/nightly/run",
         "POST /api/v1/fiscal-years/{year}/close")},
 }
 OPEN = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
