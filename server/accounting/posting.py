@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.accounting.chart import Chart, load_chart
 from server.accounting.costing import CostBook, Position
 from server.accounting.rules import Books, Draft, Line, SaleCost, Transit, event_key, post_event
-from server.storage.bulk import add_to_rows, insert_rows
+from server.storage.bulk import add_to_rows, insert_rows, insert_statements
 from server.storage.tables import (
     accounts,
     catalog_products,
@@ -336,8 +336,10 @@ async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
                         "line_count": len(draft.lines), "late": when != draft.business_date,
                         "reverses_key": (reverses or {}).get(draft.key),
                         "created_by": created_by, "created_at": now})
-    await insert_rows(conn, journal_lines, lines)
-    await insert_rows(conn, journal_entries, headers)
+    # Multi-row statements: PostgreSQL's balance check is a statement-level trigger, so it
+    # runs once per few thousand entries rather than once per row.
+    await insert_statements(conn, journal_lines, lines)
+    await insert_statements(conn, journal_entries, headers)
     await add_to_rows(conn, ledger_daily,
                       ("account_code", "store_id", "sub", "currency", "posted_date"),
                       [{"account_code": a, "store_id": s, "sub": sub, "currency": c,

@@ -5,6 +5,8 @@ microseconds per row in parameter handling, which dominated ingesting a big push
 
 from __future__ import annotations
 
+import functools
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,12 +31,24 @@ def _marks(paramstyle: str, count: int, start: int = 1) -> str:
 
 def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
                 rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    processors = [table.c[name].type._cached_bind_processor(conn.dialect) for name in names]
-    if all(p is None for p in processors):
-        return [tuple(row[n] for n in names) for row in rows]
-    pairs = list(zip(names, processors, strict=True))
-    return [tuple(value if p is None else p(value)
-                  for value, p in ((row[n], p) for n, p in pairs)) for row in rows]
+    getter: Any = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    converted = []
+    for index, name in enumerate(names):
+        column_type = table.c[name].type
+        processor = column_type._cached_bind_processor(conn.dialect)
+        if processor is not None:
+            if isinstance(column_type, sa.Date):  # a batch holds few distinct dates
+                processor = functools.lru_cache(maxsize=256)(processor)
+            converted.append((index, processor))
+    if not converted:
+        return [getter(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(getter(row))
+        for index, processor in converted:
+            values[index] = processor(values[index])
+        out.append(tuple(values))
+    return out
 
 
 async def insert_rows(conn: AsyncConnection, table: sa.Table,
@@ -49,25 +63,53 @@ async def insert_rows(conn: AsyncConnection, table: sa.Table,
     await conn.exec_driver_sql(sql, _parameters(conn, table, names, rows))
 
 
+def _multi_row(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
+               tail: str = "") -> list[tuple[str, tuple[Any, ...]]]:
+    """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``rows``, each below the
+    drivers' parameter limit, with their flattened parameters."""
+    names = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
+    params = _parameters(conn, table, names, rows)
+    per_statement = max(1, MAX_PARAMETERS // len(names))
+    out = []
+    for start in range(0, len(params), per_statement):
+        chunk = params[start:start + per_statement]
+        groups = ", ".join(f"({_marks(conn.dialect.paramstyle, len(names), 1 + i * len(names))})"
+                           for i in range(len(chunk)))
+        out.append((head + groups + tail, tuple(value for row in chunk for value in row)))
+    return out
+
+
+async def insert_statements(conn: AsyncConnection, table: sa.Table,
+                            rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` in as few statements as the driver allows — one ``COPY`` on
+    PostgreSQL, multi-row VALUES on SQLite — for tables whose statement-level triggers should
+    fire once per batch, not once per row. Values must be plain (str, int, bool, date,
+    datetime): no JSON columns."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        raw = await conn.get_raw_connection()
+        names = list(rows[0])
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=[tuple(row[n] for n in names) for row in rows], columns=names)
+        return
+    for sql, flat in _multi_row(conn, table, rows):
+        await conn.exec_driver_sql(sql, flat)
+
+
 async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
                            returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
     """Insert ``rows`` with multi-row VALUES statements and return the ``returning`` columns
     of each new row (its generated id, say) — no second query to find them again."""
     if not rows:
         return []
-    names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     tail = f" RETURNING {', '.join(quote(n) for n in returning)}"
-    params = _parameters(conn, table, names, rows)
-    per_statement = max(1, MAX_PARAMETERS // len(names))
     out: list[tuple[Any, ...]] = []
-    for start in range(0, len(params), per_statement):
-        chunk = params[start:start + per_statement]
-        groups = ", ".join(f"({_marks(conn.dialect.paramstyle, len(names), 1 + i * len(names))})"
-                           for i in range(len(chunk)))
-        flat = tuple(value for row in chunk for value in row)
-        result = await conn.exec_driver_sql(head + groups + tail, flat)
+    for sql, flat in _multi_row(conn, table, rows, tail):
+        result = await conn.exec_driver_sql(sql, flat)
         out.extend(tuple(r) for r in result)
     return out
 

@@ -293,3 +293,11 @@ def test_a_late_event_posts_into_the_first_open_month(business: date,
         while month < posted:  # every month skipped is closed
             assert month.strftime("%Y-%m") in closed
             month = (month + timedelta(days=32)).replace(day=1)
+
+
+@given(st.integers(-10**12, 10**12), st.integers(-10**6, 10**6),
+       st.integers(-10**6, 10**6).filter(bool))
+def test_share_rounds_half_to_even_exactly(value: int, part: int, whole: int) -> None:
+    from fractions import Fraction
+
+    assert share(value, part, whole) == round(Fraction(value * part, whole))

@@ -1,0 +1,325 @@
+"""Accounting benchmark: what posting to the books adds to ingest, and the statements over
+ten million journal lines — each against a baseline measured in the same run.
+
+    python -m bench.accounting            # 25,000 sales x 5 lines; 10,000,000 journal lines
+    python -m bench.accounting --quick    # 2,500 sales; 200,000 journal lines
+
+1. **Posting overhead** (SQLite file, then PostgreSQL at 127.0.0.1:5432 in a database made for
+   the run). A week's backlog of one store arriving in one sync: an opening-stock receipt
+   (with costs) then ``--sales`` ``sale.completed`` events of 5 lines (shaped like the
+   agent's; ``bench.server_ingest.sale_payload``), hash chained, in push batches of 5,000 —
+   applied with ``server.ingest.apply_push`` in this process, one batch after the other, as
+   the sync endpoint does. Timed twice on fresh databases: with posting (the server as it is)
+   and without (the posting step replaced by a no-op: the baseline), each ``--repeat`` times,
+   best run kept. Figure: ``posting_overhead`` = with ÷ without − 1 (target <= 0.50). Then,
+   on the posted database: the trial balance must balance and ``books verify`` must find no
+   difference (its time is reported too).
+2. **Statements over ``--lines`` journal lines** (PostgreSQL). A fresh database migrated by
+   ``backoffice server init``; journal lines and entries filled in SQL (balanced 5-line
+   entries — revenue, tax, cash, COGS, inventory — over ``--stores`` stores and a year of
+   posting dates), the daily running sums built from them by ``GROUP BY`` (what posting keeps
+   in step), ``VACUUM ANALYZE``. Then, over HTTP to a real ``backoffice server run`` process:
+   the trial balance (whole history), the income statement for one month and the balance
+   sheet, ``--requests`` times each. Baseline: the same sums by ``GROUP BY`` over every
+   journal line with asyncpg. Ratios report p50 ÷ baseline p50; the trial balance is checked
+   against the baseline's sums. Target: trial balance and P&L p99 <= 500 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import asyncpg  # type: ignore[import-untyped]
+import sqlalchemy as sa
+from rich.console import Console
+
+from backoffice.demo.processes import free_port
+from bench.agent_sales import Figures, print_figures
+from bench.central import (
+    code_version,
+    fresh_postgres_database,
+    running_server,
+    server_init,
+    write_server_config,
+)
+from bench.reports import summary, timed
+from bench.server_ingest import Product, catalog, sale_payload
+from server import ingest
+from server.accounting.posting import default_accounting
+from server.accounting.reports import trial_balance
+from server.accounting.verify import verify_books
+from server.admin import enroll_store, init_database
+from server.storage import Storage
+from server.storage.tables import catalog_products
+from sync import GENESIS_HASH, PushBatch, StoreEvent, chain_hash
+from sync.events import canonical, canonical_event_bytes
+
+BATCH = 5000
+FIRST_DAY = date(2026, 11, 16)
+TARGET_MS = 500.0
+STORE = "S001"
+
+
+def backlog(sales: int, products: Sequence[Product]) -> list[PushBatch]:
+    """The store's week: opening stock, then ``sales`` sales, chained, in push batches."""
+    rng = random.Random(20261129)
+    events: list[StoreEvent] = []
+    previous = GENESIS_HASH
+
+    def add(kind: str, payload: dict[str, Any], day: date, second: int) -> None:
+        nonlocal previous
+        seq = len(events) + 1
+        recorded = f"{day.isoformat()}T{second // 3600:02d}:{second // 60 % 60:02d}:" \
+                   f"{second % 60:02d}.000000Z"
+        body = canonical(payload)
+        event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        digest = chain_hash(previous, canonical_event_bytes(
+            STORE, seq, event_id, kind, recorded, day.isoformat(), body,
+            payload_is_canonical=True))
+        events.append(StoreEvent(store_id=STORE, seq=seq, event_id=event_id, kind=kind,
+                                 recorded_at=recorded, business_date=day.isoformat(),
+                                 payload=body, hash=digest))
+        previous = digest
+
+    add("stock.received", {"receipt_id": "opening", "transfer_id": None,
+                           "lines": [{"sku": p.sku, "quantity": "100000",
+                                      "unit_cost": p.price_minor // 2} for p in products]},
+        FIRST_DAY, 6 * 3600)
+    per_day = -(-sales // 7)
+    for n in range(sales):
+        day = FIRST_DAY + timedelta(days=n // per_day)
+        add("sale.completed", sale_payload(rng, products, n + 1, f"T{1 + n % 3}"), day,
+            7 * 3600 + (n % per_day) * (12 * 3600 // per_day))
+    head = len(events)
+    return [PushBatch(store_id=STORE, events=tuple(events[i:i + BATCH]), head_seq=head)
+            for i in range(0, len(events), BATCH)]
+
+
+async def fresh_store(url: str, products: Sequence[Product]) -> None:
+    storage = Storage(url)
+    try:
+        await init_database(storage)
+        async with storage.write() as conn:
+            await conn.execute(catalog_products.insert(), [
+                {"sku": p.sku, "name": p.name, "price_minor": p.price_minor,
+                 "tax_rate": p.tax_rate, "barcodes": [], "active": True,
+                 "updated_at": datetime.now(UTC), "cost_minor": p.price_minor // 2}
+                for p in products])
+        await enroll_store(storage, STORE, "Store", "Europe/Berlin")
+    finally:
+        await storage.dispose()
+
+
+async def apply_all(url: str, batches: Sequence[PushBatch], post: bool) -> float:
+    storage = Storage(url)
+    original = ingest._post
+
+    async def no_posting(*_args: Any) -> None:
+        return None
+
+    if not post:
+        ingest._post = no_posting  # type: ignore[assignment]
+    try:
+        accounting = default_accounting()
+        started = time.perf_counter()
+        for batch in batches:
+            await ingest.apply_push(storage, batch, datetime.now(UTC), None, accounting)
+        return time.perf_counter() - started
+    finally:
+        ingest._post = original  # type: ignore[assignment]
+        await storage.dispose()
+
+
+async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
+                           console: Console) -> Figures:
+    products = catalog(500)
+    batches = backlog(sales, products)
+    events = sum(len(b.events) for b in batches)
+    figures: Figures = {"backend": backend, "sales": sales, "events": events,
+                        "lines_per_sale": 5}
+    best: dict[bool, float] = {}
+    for attempt in range(repeat):
+        for post in (False, True):
+            console.print(f"  {backend}: run {attempt + 1}, posting {'on' if post else 'off'}")
+            if backend == "sqlite":
+                url = f"sqlite:///{folder / f'{attempt}-{post}.db'}"
+                await fresh_store(url, products)
+                seconds = await apply_all(url, batches, post)
+            else:
+                async with fresh_postgres_database("bench_books") as url:
+                    await fresh_store(url, products)
+                    seconds = await apply_all(url, batches, post)
+                    if post and attempt == repeat - 1:
+                        figures |= await check_books(url)
+            if backend == "sqlite" and post and attempt == repeat - 1:
+                figures |= await check_books(url)
+            best[post] = min(best.get(post, float("inf")), seconds)
+    figures |= {"ingest_without_posting_s": best[False], "ingest_with_posting_s": best[True],
+                "events_per_s_with_posting": events / best[True],
+                "posting_overhead": best[True] / best[False] - 1}
+    return figures
+
+
+async def check_books(url: str) -> Figures:
+    storage = Storage(url)
+    try:
+        async with storage.read() as conn:
+            rows = await trial_balance(conn, None)
+            lines = int((await conn.execute(sa.text("SELECT count(*) FROM journal_lines"))
+                         ).scalar_one())
+            started = time.perf_counter()
+            result = await verify_books(conn, default_accounting().chart)
+            verify_s = time.perf_counter() - started
+    finally:
+        await storage.dispose()
+    balanced = sum(r.balance_minor for r in rows) == 0
+    if not balanced or not result.ok:
+        raise RuntimeError(f"books wrong: balanced={balanced}, differences="
+                           f"{result.differences[:5]}")
+    return {"journal_lines": lines, "trial_balance_balanced": balanced,
+            "verify_s": verify_s, "verify_differences": len(result.differences)}
+
+
+# --- 2. statements over millions of journal lines ---
+
+def fill_sql(lines: int, stores: int, days: int) -> list[tuple[str, str]]:
+    entries = lines // 5
+    g_day = f"(DATE '2026-01-01' + ((g - 1) * {days} / {entries})::int)"
+    store = f"('S' || lpad((1 + g % {stores})::text, 3, '0'))"
+    amount = "(100 + g % 900)"
+    rate = "(CASE WHEN g % 2 = 0 THEN 7 ELSE 19 END)"
+    tax = f"(({amount} * {rate} + 50) / 100)"
+    cost = f"({amount} / 2)"
+    return [
+        ("journal_lines", f"""
+            INSERT INTO journal_lines (entry_key, line_no, account_code, store_id, sub,
+                amount_minor, currency, business_date, posted_date)
+            SELECT 'E' || g, j,
+                (ARRAY['4000', '2100', '1000', '5000', '1200'])[j], {store},
+                CASE WHEN j <= 2 THEN {rate}::text ELSE '' END,
+                CASE j WHEN 1 THEN -{amount} WHEN 2 THEN -{tax} WHEN 3 THEN {amount} + {tax}
+                       WHEN 4 THEN {cost} ELSE -{cost} END,
+                'USD', {g_day}, {g_day}
+            FROM generate_series(1, {entries}::bigint) AS g
+            CROSS JOIN generate_series(1, 5) AS j ORDER BY g, j"""),
+        ("journal_entries", f"""
+            INSERT INTO journal_entries (entry_key, store_id, source, seq, business_date,
+                posted_date, currency, memo, line_count, late, created_at)
+            SELECT 'E' || g, {store}, 'sale.completed', g, {g_day}, {g_day}, 'USD',
+                'sale.completed', 5, false, now()
+            FROM generate_series(1, {entries}::bigint) AS g"""),
+        ("ledger_daily", """
+            INSERT INTO ledger_daily (account_code, store_id, sub, currency, posted_date,
+                debit_minor, credit_minor)
+            SELECT account_code, store_id, sub, currency, posted_date,
+                sum(GREATEST(amount_minor, 0)), sum(GREATEST(-amount_minor, 0))
+            FROM journal_lines GROUP BY account_code, store_id, sub, currency, posted_date"""),
+    ]
+
+
+async def statements(lines: int, stores: int, requests: int, warmup: int, folder: Path,
+                     console: Console) -> Figures:
+    figures: Figures = {"journal_lines_target": lines, "stores": stores}
+    async with fresh_postgres_database("bench_books_tb") as url:
+        port = free_port()
+        config = write_server_config(folder, url, port,
+                                     "\n[accounting]\nnightly_enabled = false\n")
+        token = await server_init(config)
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute("SET synchronous_commit = off")
+            await conn.execute("SET session_replication_role = replica")  # skip triggers
+            await conn.execute("SET maintenance_work_mem = '512MB'")
+            await conn.execute("SET work_mem = '64MB'")
+            started = time.perf_counter()
+            for name, statement in fill_sql(lines, stores, 365):
+                console.print(f"  filling {name} ...")
+                step = time.perf_counter()
+                await conn.execute(statement)
+                figures[f"fill_{name}_s"] = time.perf_counter() - step
+            await conn.execute("RESET session_replication_role")
+            await conn.execute("VACUUM ANALYZE")
+            figures["fill_s"] = time.perf_counter() - started
+            for table in ("journal_lines", "journal_entries", "ledger_daily"):
+                figures[f"rows_{table}"] = int(await conn.fetchval(
+                    f"SELECT count(*) FROM {table}"))
+            naive_tb = ("SELECT account_code, sum(amount_minor) FROM journal_lines "
+                        "GROUP BY account_code ORDER BY account_code")
+            naive_pnl = ("SELECT account_code, sum(amount_minor) FROM journal_lines "
+                         "WHERE posted_date >= $1 AND posted_date <= $2 "
+                         "AND account_code IN ('4000', '5000') GROUP BY account_code")
+            latencies, baseline = await timed(lambda: conn.fetch(naive_tb), warmup, requests)
+            figures |= summary("baseline_group_by_lines_tb", latencies)
+            latencies, _ = await timed(lambda: conn.fetch(naive_pnl, date(2026, 6, 1),
+                                                          date(2026, 6, 30)), warmup, requests)
+            figures |= summary("baseline_group_by_lines_pnl_month", latencies)
+        finally:
+            await conn.close()
+        async with running_server(config, port, folder / "server.log") as server:
+            headers = {"Authorization": f"Bearer {token}"}
+            paths = {"trial_balance": "/api/v1/books/trial-balance",
+                     "income_statement_month":
+                         "/api/v1/books/income-statement?from=2026-06-01&to=2026-06-30",
+                     "balance_sheet": "/api/v1/books/balance-sheet"}
+            async with aiohttp.ClientSession(base_url=server.url) as client:
+                for name, path in paths.items():
+                    async def get(path: str = path) -> Any:
+                        async with client.get(path, headers=headers) as resp:
+                            if resp.status != 200:
+                                raise RuntimeError(f"{path}: {resp.status} {await resp.text()}")
+                            return await resp.json()
+                    latencies, body = await timed(get, warmup, requests)
+                    figures |= summary(name, latencies)
+                    if name == "trial_balance":
+                        api = {r["code"]: r["balance_minor"] for r in body["items"]}
+                        expected = {r[0]: int(r[1]) for r in baseline if int(r[1])}
+                        figures["trial_balance_matches_baseline"] = api == expected
+                        figures["trial_balance_balanced"] = body["balanced"]
+    figures["trial_balance_ratio"] = figures["trial_balance_p50_ms"] / \
+        figures["baseline_group_by_lines_tb_p50_ms"]
+    figures["income_statement_ratio"] = figures["income_statement_month_p50_ms"] / \
+        figures["baseline_group_by_lines_pnl_month_p50_ms"]
+    figures["target_ms"] = TARGET_MS
+    figures["target_met"] = max(figures["trial_balance_p99_ms"],
+                                figures["income_statement_month_p99_ms"]) <= TARGET_MS
+    return figures
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--sales", type=int, default=25_000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--stores", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--skip-statements", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.sales, args.lines, args.requests = 2_500, 200_000, 10
+    console = Console()
+    console.print(f"code: {code_version()}")
+    with tempfile.TemporaryDirectory(prefix="bench-books-") as tmp:
+        folder = Path(tmp)
+        for backend in ("sqlite", "postgresql"):
+            figures = await posting_overhead(backend, args.sales, args.repeat, folder, console)
+            print_figures(console, f"posting overhead ({backend})", figures)
+        if not args.skip_statements:
+            figures = await statements(args.lines, args.stores, args.requests, args.warmup,
+                                       folder, console)
+            print_figures(console, "statements over journal lines (PostgreSQL)", figures)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
