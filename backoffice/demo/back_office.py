@@ -33,6 +33,12 @@ def _cost(price: str) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
+def _supplier_price(price: str) -> str:
+    """What the supplier charged for the opening delivery: 58 % of the shelf price."""
+    cents = int(price.replace(".", "")) * 58 // 100
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
 async def publish_catalog(server_url: str, admin_token: str) -> None:
     """Head office owns the catalog: it is published there too (the stores imported the same
     CSV because they start before their first sync)."""
@@ -60,8 +66,9 @@ async def receive_opening_stock(session: aiohttp.ClientSession, headers: dict[st
     async with session.post("/api/v1/stock/receipts", headers=headers, json={
             "receipt_id": f"{store_id}-opening-stock", "employee": CASHIERS[0],
             "reference": "opening delivery",
-            "lines": [{"sku": sku, "quantity": "60" if sku in WEIGHED else "120"}
-                      for sku, *_ in CATALOG]}) as resp:
+            "lines": [{"sku": sku, "quantity": "60" if sku in WEIGHED else "120",
+                       "unit_cost": _supplier_price(price)}
+                      for sku, _name, price, *_ in CATALOG]}) as resp:
         await _json(resp, 200, 201)
 
 
@@ -150,3 +157,59 @@ async def show_head_office(console: Console, server_url: str, admin_token: str) 
                       + (f" ({len(in_transit)} lines in transit)" if in_transit else ""))
     summary = ", ".join(f"{count} {kind}" for kind, count in sorted(items.items())) or "none"
     console.print(f"open reconciliation items at head office: {summary}")
+
+
+async def show_books(console: Console, server_url: str, admin_token: str,
+                     export_to: Any = None) -> bool:
+    """The books head office kept from the same events: the trial balance, each store's
+    profit and loss, the sales tax owed, and ``books verify``; True when they verify."""
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    async with aiohttp.ClientSession(base_url=server_url, headers=headers) as session:
+        async with session.get("/api/v1/books/trial-balance") as resp:
+            trial = await _json(resp, 200)
+        async with session.get("/api/v1/stores") as resp:
+            store_ids = [s["store_id"] for s in (await _json(resp, 200))["items"]]
+        statements = {}
+        for store_id in store_ids:
+            async with session.get(f"/api/v1/books/income-statement?store_id={store_id}") \
+                    as resp:
+                statements[store_id] = await _json(resp, 200)
+        async with session.get("/api/v1/books/sales-tax") as resp:
+            tax = (await _json(resp, 200))["items"]
+        async with session.post("/api/v1/books/verify") as resp:
+            verified = await _json(resp, 200)
+        if export_to is not None:
+            async with session.get("/api/v1/books/export?format=beancount") as resp:
+                export_to.write_text(await resp.text(), encoding="utf-8")
+    table = Table(title="the books: profit and loss per store (posted as the events arrived)",
+                  box=box.SIMPLE_HEAD)
+    for column in ("store", "net sales", "cost of goods", "gross margin", "shrink & other",
+                   "net income"):
+        table.add_column(column, justify="left" if column == "store" else "right",
+                         no_wrap=True)
+    for store_id, pnl in statements.items():
+        revenue = sum(r["amount_minor"] for r in pnl["items"] if r["section"] == "revenue")
+        cogs = sum(r["amount_minor"] for r in pnl["items"] if r["code"] == "5000")
+        other = sum(r["amount_minor"] for r in pnl["items"]
+                    if r["section"] == "expenses" and r["code"] != "5000")
+        table.add_row(store_id, _money(revenue), _money(cogs), _money(revenue - cogs),
+                      _money(other), pnl["net_income"])
+    console.print(table)
+    owed = ", ".join(f"{t['tax']} at {t['rate']} %" for t in tax)
+    console.print(f"trial balance: debits {trial['total_debit']} = credits "
+                  f"{trial['total_credit']} ({'balanced' if trial['balanced'] else 'NOT'}); "
+                  f"sales tax owed: {owed}", soft_wrap=True)
+    if verified["ok"]:
+        console.print(f"books verify: {verified['events']} events, {verified['entries']} "
+                      "entries — every store, day, tax rate and tender agrees with the events")
+    else:
+        console.print(f"[bold red]books verify: {len(verified['differences'])} differences[/]:"
+                      f" {verified['differences'][:3]}", soft_wrap=True)
+    if export_to is not None:
+        console.print(f"the books as a beancount ledger: {export_to}")
+    return bool(verified["ok"] and trial["balanced"])
+
+
+def _money(minor: int) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"

@@ -30,6 +30,7 @@ from backoffice.demo.back_office import (
     order_transfer,
     publish_catalog,
     receive_opening_stock,
+    show_books,
     show_head_office,
     take_a_return,
 )
@@ -407,6 +408,9 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
     await show_head_office(console, server_url, admin_token)
+    kept = options.workdir is not None or options.keep
+    all_ok &= await show_books(console, server_url, admin_token,
+                               stores[0].folder.parent / "books.beancount" if kept else None)
     for store in stores:
         if store.printer is None:
             continue

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -239,10 +240,15 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
             for (store, sku), p in books.costs.positions.items()
             if (store, sku) in books.costs.touched]
     await _replace(conn, cost_positions, ("store_id", "sku"), rows)
-    await insert_rows(conn, sale_costs, [
-        {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
-         "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
-        for store, sale_id in books.new_sales])
+    costs = [(store, sale_id, books.sales[(store, sale_id)].seq,
+              {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()})
+             for store, sale_id in books.new_sales]
+    if conn.dialect.name == "postgresql":  # one COPY, the documents as JSON text
+        await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"],
+                                [(a, b, c, orjson.dumps(d).decode()) for a, b, c, d in costs])
+    else:
+        await insert_rows(conn, sale_costs, [{"store_id": a, "sale_id": b, "seq": c,
+                                              "lines": d} for a, b, c, d in costs])
     await _replace(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
          "received": books.transits[t].received, "settled": books.transits[t].settled}
@@ -304,6 +310,13 @@ def posting_date(business_date: date, closed: set[str]) -> date:
     return day
 
 
+LINE_COLUMNS = ["entry_key", "line_no", "account_code", "store_id", "sub", "amount_minor",
+                "currency", "business_date", "posted_date"]
+HEADER_COLUMNS = ["entry_key", "store_id", "source", "seq", "business_date", "posted_date",
+                  "currency", "memo", "line_count", "late", "reverses_key", "created_by",
+                  "created_at"]
+
+
 async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
                         created_by: str | None = None,
                         reverses: dict[str, str] | None = None,
@@ -316,30 +329,28 @@ async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
     if closed is None:
         closed = await closed_periods(conn)
     now = datetime.now(UTC)
-    lines, headers, posted = [], [], []
+    lines: list[tuple[Any, ...]] = []
+    headers: list[tuple[Any, ...]] = []
+    posted: list[date] = []
+    dates: dict[date, date] = {}
     daily: dict[tuple[str, str, str, str, date], list[int]] = defaultdict(lambda: [0, 0])
     for draft in drafts:
-        when = posting_date(draft.business_date, closed)
+        day = draft.business_date
+        when = dates.get(day)
+        if when is None:
+            when = dates[day] = posting_date(day, closed)
         posted.append(when)
-        store = draft.store_id or ""
-        for number, line in enumerate(draft.lines, start=1):
-            lines.append({"entry_key": draft.key, "line_no": number,
-                          "account_code": line.account, "store_id": store, "sub": line.sub,
-                          "amount_minor": line.amount_minor, "currency": draft.currency,
-                          "business_date": draft.business_date, "posted_date": when})
-            sums = daily[(line.account, store, line.sub, draft.currency, when)]
-            sums[0 if line.amount_minor > 0 else 1] += abs(line.amount_minor)
-        headers.append({"entry_key": draft.key, "store_id": draft.store_id,
-                        "source": draft.source, "seq": draft.seq,
-                        "business_date": draft.business_date, "posted_date": when,
-                        "currency": draft.currency, "memo": draft.memo[:500],
-                        "line_count": len(draft.lines), "late": when != draft.business_date,
-                        "reverses_key": (reverses or {}).get(draft.key),
-                        "created_by": created_by, "created_at": now})
-    # Multi-row statements: PostgreSQL's balance check is a statement-level trigger, so it
-    # runs once per few thousand entries rather than once per row.
-    await insert_statements(conn, journal_lines, lines)
-    await insert_statements(conn, journal_entries, headers)
+        store, currency, key = draft.store_id or "", draft.currency, draft.key
+        for number, (account, amount, sub) in enumerate(draft.lines, start=1):
+            lines.append((key, number, account, store, sub, amount, currency, day, when))
+            daily[(account, store, sub, currency, when)][0 if amount > 0 else 1] += abs(amount)
+        headers.append((key, draft.store_id, draft.source, draft.seq, day, when, currency,
+                        draft.memo[:500], len(draft.lines), when != day,
+                        (reverses or {}).get(key), created_by, now))
+    # One COPY (PostgreSQL) or a few multi-row statements (SQLite): the balance check is a
+    # statement-level trigger on PostgreSQL, so it runs once per batch rather than per row.
+    await insert_statements(conn, journal_lines, LINE_COLUMNS, lines)
+    await insert_statements(conn, journal_entries, HEADER_COLUMNS, headers)
     await add_to_rows(conn, ledger_daily,
                       ("account_code", "store_id", "sub", "currency", "posted_date"),
                       [{"account_code": a, "store_id": s, "sub": sub, "currency": c,

@@ -10,6 +10,7 @@ batch touches — which the posting layer loads before and saves after; nothing 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,8 @@ from server.accounting.chart import Chart
 from server.accounting.costing import CostBook, share
 from sync import StoreEvent
 from sync.quantities import to_milli
+
+_milli = functools.lru_cache(maxsize=4096)(to_milli)  # quantities repeat: 1, 2, 0.5 ...
 
 
 class Unbalanced(ValueError):
@@ -139,26 +142,34 @@ def _note(books: Books, event: StoreEvent, kind: str, **detail: Any) -> None:
 # --- sales, voids, returns ---------------------------------------------------------------
 
 def _sale(event: StoreEvent, books: Books) -> list[Line]:
-    p, chart = event.payload, books.chart
-    inclusive = bool(p.get("prices_include_tax"))
-    tax_by_rate = {str(t["rate"]): int(t["tax"]) for t in p["taxes"]}
+    p, code = event.payload, books.chart.code
+    revenue, discounts, cogs, inventory = (code("revenue"), code("discounts"), code("cogs"),
+                                           code("inventory"))
     lines: list[Line] = []
     costs: dict[int, dict[str, Any]] = {}
+    cost_total = 0
     for number, item in enumerate(p["lines"], start=1):
         rate = str(item["tax_rate"])
-        gross = int(item.get("gross", item["amount"] + item.get("discount", 0)))
-        lines.append(Line(chart.code("revenue"), -gross, rate))
-        lines.append(Line(chart.code("discounts"), int(item.get("discount", 0)), rate))
-        qty = to_milli(item["quantity"])
+        discount = int(item.get("discount", 0))
+        gross = int(item.get("gross", item["amount"] + discount))
+        lines.append(Line(revenue, -gross, rate))
+        if discount:
+            lines.append(Line(discounts, discount, rate))
+        qty = _milli(item["quantity"])
         cost = _goods_out(event, books, item["sku"], qty) if qty > 0 else 0
+        cost_total += cost
         costs[int(item.get("line_no", number))] = {"sku": item["sku"], "qty_milli": qty,
                                                    "cost_minor": cost, "tax_rate": rate}
-        lines += [Line(chart.code("cogs"), cost), Line(chart.code("inventory"), -cost)]
-    for rate, tax in tax_by_rate.items():
-        lines.append(Line(chart.code("sales_tax"), -tax, rate))
+    lines += [Line(cogs, cost_total), Line(inventory, -cost_total)]
+    inclusive = bool(p.get("prices_include_tax"))
+    sales_tax = code("sales_tax")
+    for tax_line in p["taxes"]:
+        rate, tax = str(tax_line["rate"]), int(tax_line["tax"])
+        lines.append(Line(sales_tax, -tax, rate))
         if inclusive:  # shelf prices held the tax: it is not revenue
-            lines.append(Line(chart.code("revenue"), tax, rate))
+            lines.append(Line(revenue, tax, rate))
     change_left = int(p.get("change_due", 0))
+    chart = books.chart
     for tender in p["tenders"]:
         amount = int(tender["amount"])
         if tender["type"] == "cash" and change_left:
@@ -230,7 +241,7 @@ def _return(event: StoreEvent, books: Books) -> list[Line]:
         amount, tax = int(item["amount"]), int(item["tax"])
         lines += [Line(chart.code("returns"), amount - tax, rate),
                   Line(chart.code("sales_tax"), tax, rate)]
-        qty = to_milli(item["quantity"])
+        qty = _milli(item["quantity"])
         if qty <= 0:
             continue
         if sold and sold["qty_milli"] > 0:
@@ -254,7 +265,7 @@ def _received(event: StoreEvent, books: Books) -> list[Line]:
     chart = books.chart
     lines: list[Line] = []
     for item in event.payload["lines"]:
-        qty = to_milli(item["quantity"])
+        qty = _milli(item["quantity"])
         if qty <= 0:
             continue
         unit = item.get("unit_cost")
@@ -277,7 +288,7 @@ def _shipped(event: StoreEvent, books: Books) -> list[Line]:
     transit.shipped = transit.shipped or {}
     lines: list[Line] = []
     for item in p["lines"]:
-        qty = to_milli(item["quantity"])
+        qty = _milli(item["quantity"])
         if qty <= 0:
             continue
         cost = _goods_out(event, books, item["sku"], qty)
@@ -297,7 +308,7 @@ def _transfer_received(event: StoreEvent, books: Books) -> list[Line]:
     transit.received = transit.received or {}
     lines: list[Line] = []
     for item in p["lines"]:
-        qty = to_milli(item["quantity"])
+        qty = _milli(item["quantity"])
         if qty <= 0:
             continue
         shipped = (transit.shipped or {}).get(item["sku"])
@@ -334,7 +345,7 @@ def _stock_delta(role: str) -> Callable[[StoreEvent, Books], list[Line]]:
             [(line["sku"], line["delta"]) for line in p["lines"]]
         lines: list[Line] = []
         for sku, delta in deltas:
-            qty = to_milli(delta)
+            qty = _milli(delta)
             if qty < 0:
                 cost = _goods_out(event, books, sku, -qty)
                 lines += [Line(chart.code(role), cost), Line(chart.code("inventory"), -cost)]

@@ -6,6 +6,7 @@ microseconds per row in parameter handling, which dominated ingesting a big push
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
@@ -29,26 +30,38 @@ def _marks(paramstyle: str, count: int, start: int = 1) -> str:
     return _MARKERS[paramstyle](count, start)
 
 
-def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
-                rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    getter: Any = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+def _converters(conn: AsyncConnection, table: sa.Table,
+                names: list[str]) -> list[tuple[int, Any]]:
+    """(position, bind processor) for the columns whose values the driver cannot take as
+    they are; dates (few distinct per batch) are converted once each."""
     converted = []
     for index, name in enumerate(names):
         column_type = table.c[name].type
         processor = column_type._cached_bind_processor(conn.dialect)
         if processor is not None:
-            if isinstance(column_type, sa.Date):  # a batch holds few distinct dates
+            if isinstance(column_type, sa.Date):
                 processor = functools.lru_cache(maxsize=256)(processor)
             converted.append((index, processor))
+    return converted
+
+
+def _convert(rows: Iterable[tuple[Any, ...]],
+             converted: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
     if not converted:
-        return [getter(row) for row in rows]
+        return list(rows)
     out = []
     for row in rows:
-        values = list(getter(row))
+        values = list(row)
         for index, processor in converted:
             values[index] = processor(values[index])
         out.append(tuple(values))
     return out
+
+
+def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
+                rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    getter: Any = itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+    return _convert(map(getter, rows), _converters(conn, table, names))
 
 
 async def insert_rows(conn: AsyncConnection, table: sa.Table,
@@ -63,14 +76,12 @@ async def insert_rows(conn: AsyncConnection, table: sa.Table,
     await conn.exec_driver_sql(sql, _parameters(conn, table, names, rows))
 
 
-def _multi_row(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
-               tail: str = "") -> list[tuple[str, tuple[Any, ...]]]:
-    """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``rows``, each below the
-    drivers' parameter limit, with their flattened parameters."""
-    names = list(rows[0])
+def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
+               params: list[tuple[Any, ...]], tail: str = "") -> list[tuple[str, tuple[Any, ...]]]:
+    """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``params`` (rows of
+    ``names``, converted), each below the drivers' parameter limit, flattened."""
     quote = conn.dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
-    params = _parameters(conn, table, names, rows)
     per_statement = max(1, MAX_PARAMETERS // len(names))
     out = []
     for start in range(0, len(params), per_statement):
@@ -81,21 +92,21 @@ def _multi_row(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]
     return out
 
 
-async def insert_statements(conn: AsyncConnection, table: sa.Table,
-                            rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` in as few statements as the driver allows — one ``COPY`` on
-    PostgreSQL, multi-row VALUES on SQLite — for tables whose statement-level triggers should
-    fire once per batch, not once per row. Values must be plain (str, int, bool, date,
-    datetime): no JSON columns."""
+async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[str],
+                            rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows`` (tuples of the ``names`` columns) in as few statements as the driver
+    allows — one ``COPY`` on PostgreSQL, multi-row VALUES on SQLite — for tables whose
+    statement-level triggers should fire once per batch, not once per row. Values must be
+    plain (str, int, bool, date, datetime): no JSON columns."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
         raw = await conn.get_raw_connection()
-        names = list(rows[0])
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=[tuple(row[n] for n in names) for row in rows], columns=names)
+            table.name, records=rows, columns=names)
         return
-    for sql, flat in _multi_row(conn, table, rows):
+    params = _convert(rows, _converters(conn, table, names))
+    for sql, flat in _multi_row(conn, table, names, params):
         await conn.exec_driver_sql(sql, flat)
 
 
@@ -107,8 +118,10 @@ async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[di
         return []
     quote = conn.dialect.identifier_preparer.quote
     tail = f" RETURNING {', '.join(quote(n) for n in returning)}"
+    names = list(rows[0])
     out: list[tuple[Any, ...]] = []
-    for sql, flat in _multi_row(conn, table, rows, tail):
+    for sql, flat in _multi_row(conn, table, names, _parameters(conn, table, names, rows),
+                                tail):
         result = await conn.exec_driver_sql(sql, flat)
         out.extend(tuple(r) for r in result)
     return out
