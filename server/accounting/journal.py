@@ -188,7 +188,7 @@ async def add_account(conn: AsyncConnection, code: Any, name: Any, type_: Any) -
 
 
 async def account_in_use(conn: AsyncConnection, code: str) -> bool:
-    return (await conn.execute(sa.select(journal_lines.c.id).where(
+    return (await conn.execute(sa.select(journal_lines.c.line_no).where(
         journal_lines.c.account_code == code).limit(1))).first() is not None
 
 

@@ -95,10 +95,10 @@ async def balance_sheet(conn: AsyncConnection, as_of: date | None,
 
 
 async def ledger_lines(conn: AsyncConnection, code: str, *, start: date | None,
-                       end: date | None, store_id: str | None, after: tuple[date, int] | None,
-                       limit: int) -> list[Any]:
-    """One account's lines in posting order, from ``after`` (posted_date, id)."""
-    query = (sa.select(journal_lines.c.id, journal_lines.c.posted_date,
+                       end: date | None, store_id: str | None,
+                       after: tuple[date, str, int] | None, limit: int) -> list[Any]:
+    """One account's lines in posting order, after ``after`` (posted_date, entry, line)."""
+    query = (sa.select(journal_lines.c.line_no, journal_lines.c.posted_date,
                        journal_lines.c.business_date, journal_lines.c.entry_key,
                        journal_lines.c.store_id, journal_lines.c.sub,
                        journal_lines.c.amount_minor, journal_lines.c.currency,
@@ -106,7 +106,8 @@ async def ledger_lines(conn: AsyncConnection, code: str, *, start: date | None,
                        journal_entries.c.late)
              .join(journal_entries, journal_entries.c.entry_key == journal_lines.c.entry_key)
              .where(journal_lines.c.account_code == code)
-             .order_by(journal_lines.c.posted_date, journal_lines.c.id).limit(limit))
+             .order_by(journal_lines.c.posted_date, journal_lines.c.entry_key,
+                       journal_lines.c.line_no).limit(limit))
     if start is not None:
         query = query.where(journal_lines.c.posted_date >= start)
     if end is not None:
@@ -114,10 +115,9 @@ async def ledger_lines(conn: AsyncConnection, code: str, *, start: date | None,
     if store_id is not None:
         query = query.where(journal_lines.c.store_id == store_id)
     if after is not None:
-        day, row_id = after
-        query = query.where(sa.or_(journal_lines.c.posted_date > day,
-                                   sa.and_(journal_lines.c.posted_date == day,
-                                           journal_lines.c.id > row_id)))
+        day, key, line_no = after
+        query = query.where(sa.tuple_(journal_lines.c.posted_date, journal_lines.c.entry_key,
+                                      journal_lines.c.line_no) > sa.tuple_(day, key, line_no))
     return list(await conn.execute(query))
 
 

@@ -24,6 +24,9 @@ from sync.quantities import to_milli
 _milli = functools.lru_cache(maxsize=4096)(to_milli)  # quantities repeat: 1, 2, 0.5 ...
 
 
+Posting = tuple[str, int, str]  # (account, amount, sub): what a rule emits, before summing
+
+
 class Unbalanced(ValueError):
     """An entry whose lines do not sum to zero: never stored."""
 
@@ -94,13 +97,13 @@ def event_key(store_id: str, seq: int) -> str:
     return f"{store_id}:{seq}"
 
 
-def balance_check(lines: Iterable[Line]) -> None:
+def balance_check(lines: Iterable[Posting]) -> None:
     total = sum(line[1] for line in lines)
     if total:
         raise Unbalanced(f"the lines sum to {total}, not zero")
 
 
-def consolidate(lines: Iterable[Line]) -> tuple[Line, ...]:
+def consolidate(lines: Iterable[Posting]) -> tuple[Line, ...]:
     """One line per account and sub-account, zeros dropped, in a stable order."""
     sums: dict[tuple[str, str], int] = {}
     for account, amount, sub in lines:
@@ -141,33 +144,33 @@ def _note(books: Books, event: StoreEvent, kind: str, **detail: Any) -> None:
 
 # --- sales, voids, returns ---------------------------------------------------------------
 
-def _sale(event: StoreEvent, books: Books) -> list[Line]:
+def _sale(event: StoreEvent, books: Books) -> list[Posting]:
     p, code = event.payload, books.chart.code
     revenue, discounts, cogs, inventory = (code("revenue"), code("discounts"), code("cogs"),
                                            code("inventory"))
-    lines: list[Line] = []
+    lines: list[Posting] = []
     costs: dict[int, dict[str, Any]] = {}
     cost_total = 0
     for number, item in enumerate(p["lines"], start=1):
         rate = str(item["tax_rate"])
         discount = int(item.get("discount", 0))
         gross = int(item.get("gross", item["amount"] + discount))
-        lines.append(Line(revenue, -gross, rate))
+        lines.append((revenue, -gross, rate))
         if discount:
-            lines.append(Line(discounts, discount, rate))
+            lines.append((discounts, discount, rate))
         qty = _milli(item["quantity"])
         cost = _goods_out(event, books, item["sku"], qty) if qty > 0 else 0
         cost_total += cost
         costs[int(item.get("line_no", number))] = {"sku": item["sku"], "qty_milli": qty,
                                                    "cost_minor": cost, "tax_rate": rate}
-    lines += [Line(cogs, cost_total), Line(inventory, -cost_total)]
+    lines += [(cogs, cost_total, ""), (inventory, -cost_total, "")]
     inclusive = bool(p.get("prices_include_tax"))
     sales_tax = code("sales_tax")
     for tax_line in p["taxes"]:
         rate, tax = str(tax_line["rate"]), int(tax_line["tax"])
-        lines.append(Line(sales_tax, -tax, rate))
+        lines.append((sales_tax, -tax, rate))
         if inclusive:  # shelf prices held the tax: it is not revenue
-            lines.append(Line(revenue, tax, rate))
+            lines.append((revenue, tax, rate))
     change_left = int(p.get("change_due", 0))
     chart = books.chart
     for tender in p["tenders"]:
@@ -181,11 +184,11 @@ def _sale(event: StoreEvent, books: Books) -> list[Line]:
     return lines
 
 
-def _tender_line(chart: Chart, tender_type: str, amount: int) -> Line:
+def _tender_line(chart: Chart, tender_type: str, amount: int) -> Posting:
     account = chart.tender_account(tender_type)
     sub = "" if tender_type in chart.tenders and account != chart.code("card_clearing") \
         else tender_type
-    return Line(account, amount, sub)
+    return (account, amount, sub)
 
 
 def _goods_out(event: StoreEvent, books: Books, sku: str, qty_milli: int) -> int:
@@ -200,19 +203,20 @@ def _goods_out(event: StoreEvent, books: Books, sku: str, qty_milli: int) -> int
 
 
 def _goods_in(event: StoreEvent, books: Books, sku: str, qty_milli: int, value: int,
-              credit_account: str, credit_sub: str = "") -> list[Line]:
+              credit_account: str, credit_sub: str = "") -> list[Posting]:
     """Goods in at ``value``, credited to ``credit_account``; with a variance line pair when
     they re-cost units sold while stock was negative."""
     chart = books.chart
     received = books.costs.put(event.store_id, sku, qty_milli, value)
-    lines = [Line(chart.code("inventory"), value), Line(credit_account, -value, credit_sub)]
+    lines: list[Posting] = [Line(chart.code("inventory"), value),
+                            Line(credit_account, -value, credit_sub)]
     if received.variance_minor:
         lines += [Line(chart.code("cogs"), received.variance_minor),
                   Line(chart.code("inventory"), -received.variance_minor)]
     return lines
 
 
-def _void(event: StoreEvent, books: Books) -> list[Line]:
+def _void(event: StoreEvent, books: Books) -> list[Posting]:
     p = event.payload
     sale = books.sales.get((event.store_id, str(p["sale_id"])))
     original = books.entries.get(event_key(event.store_id, sale.seq)) if sale else None
@@ -221,8 +225,8 @@ def _void(event: StoreEvent, books: Books) -> list[Line]:
               problem="the voided sale has no posted entry to mirror")
         return []
     chart = books.chart
-    lines = [Line(ln.account, -ln.amount_minor, ln.sub) for ln in original
-             if ln.account not in (chart.code("cogs"), chart.code("inventory"))]
+    lines: list[Posting] = [Line(ln.account, -ln.amount_minor, ln.sub) for ln in original
+                            if ln.account not in (chart.code("cogs"), chart.code("inventory"))]
     for cost in sale.lines.values():
         if cost["qty_milli"] > 0:
             lines += _goods_in(event, books, cost["sku"], cost["qty_milli"],
@@ -230,11 +234,11 @@ def _void(event: StoreEvent, books: Books) -> list[Line]:
     return lines
 
 
-def _return(event: StoreEvent, books: Books) -> list[Line]:
+def _return(event: StoreEvent, books: Books) -> list[Posting]:
     p, chart = event.payload, books.chart
     sale = books.sales.get((event.store_id, str(p.get("original_sale_id")))) \
         if p.get("original_sale_id") else None
-    lines: list[Line] = []
+    lines: list[Posting] = []
     for item in p["lines"]:
         sold = sale.lines.get(item.get("original_line_no")) if sale else None
         rate = str(item.get("tax_rate") or (sold["tax_rate"] if sold else "0"))
@@ -254,16 +258,16 @@ def _return(event: StoreEvent, books: Books) -> list[Line]:
         else:  # damaged: the goods are gone after all; their cost is shrink, not a sale's
             lines += [Line(chart.code("shrink"), value), Line(chart.code("cogs"), -value)]
     for refund in p.get("refunds", ()):
-        line = _tender_line(chart, str(refund["type"]), int(refund["amount"]))
-        lines.append(Line(line.account, -line.amount_minor, line.sub))
+        account, amount, sub = _tender_line(chart, str(refund["type"]), int(refund["amount"]))
+        lines.append((account, -amount, sub))
     return lines
 
 
 # --- stock -------------------------------------------------------------------------------
 
-def _received(event: StoreEvent, books: Books) -> list[Line]:
+def _received(event: StoreEvent, books: Books) -> list[Posting]:
     chart = books.chart
-    lines: list[Line] = []
+    lines: list[Posting] = []
     for item in event.payload["lines"]:
         qty = _milli(item["quantity"])
         if qty <= 0:
@@ -280,13 +284,13 @@ def _received(event: StoreEvent, books: Books) -> list[Line]:
     return lines
 
 
-def _shipped(event: StoreEvent, books: Books) -> list[Line]:
+def _shipped(event: StoreEvent, books: Books) -> list[Posting]:
     chart, p = books.chart, event.payload
     transfer_id = str(p.get("transfer_id") or p["shipment_id"])
     transit = books.transits.setdefault(transfer_id, Transit())
     books.touched_transits.add(transfer_id)
     transit.shipped = transit.shipped or {}
-    lines: list[Line] = []
+    lines: list[Posting] = []
     for item in p["lines"]:
         qty = _milli(item["quantity"])
         if qty <= 0:
@@ -300,13 +304,13 @@ def _shipped(event: StoreEvent, books: Books) -> list[Line]:
     return lines + _settle(books, transit, transfer_id)
 
 
-def _transfer_received(event: StoreEvent, books: Books) -> list[Line]:
+def _transfer_received(event: StoreEvent, books: Books) -> list[Posting]:
     chart, p = books.chart, event.payload
     transfer_id = str(p["transfer_id"])
     transit = books.transits.setdefault(transfer_id, Transit())
     books.touched_transits.add(transfer_id)
     transit.received = transit.received or {}
-    lines: list[Line] = []
+    lines: list[Posting] = []
     for item in p["lines"]:
         qty = _milli(item["quantity"])
         if qty <= 0:
@@ -325,7 +329,7 @@ def _transfer_received(event: StoreEvent, books: Books) -> list[Line]:
     return lines + _settle(books, transit, transfer_id)
 
 
-def _settle(books: Books, transit: Transit, transfer_id: str) -> list[Line]:
+def _settle(books: Books, transit: Transit, transfer_id: str) -> list[Posting]:
     """Once both ends of a transfer are posted, what stays in transit (goods lost on the
     road, or valued differently at the two ends) is written off to shrink."""
     if transit.settled or transit.shipped is None or transit.received is None:
@@ -338,12 +342,12 @@ def _settle(books: Books, transit: Transit, transfer_id: str) -> list[Line]:
                                                         transfer_id)]
 
 
-def _stock_delta(role: str) -> Callable[[StoreEvent, Books], list[Line]]:
-    def rule(event: StoreEvent, books: Books) -> list[Line]:
+def _stock_delta(role: str) -> Callable[[StoreEvent, Books], list[Posting]]:
+    def rule(event: StoreEvent, books: Books) -> list[Posting]:
         chart, p = books.chart, event.payload
         deltas = [(p["sku"], p["delta"])] if "sku" in p else \
             [(line["sku"], line["delta"]) for line in p["lines"]]
-        lines: list[Line] = []
+        lines: list[Posting] = []
         for sku, delta in deltas:
             qty = _milli(delta)
             if qty < 0:
@@ -359,22 +363,22 @@ def _stock_delta(role: str) -> Callable[[StoreEvent, Books], list[Line]]:
 
 # --- cash --------------------------------------------------------------------------------
 
-def _session_closed(event: StoreEvent, books: Books) -> list[Line]:
+def _session_closed(event: StoreEvent, books: Books) -> list[Posting]:
     difference = int(event.payload.get("over_short", {}).get("cash", 0))
     chart = books.chart
     return [Line(chart.code("cash"), difference), Line(chart.code("cash_over_short"),
                                                        -difference)]
 
 
-def _paid(direction: int) -> Callable[[StoreEvent, Books], list[Line]]:
-    def rule(event: StoreEvent, books: Books) -> list[Line]:
+def _paid(direction: int) -> Callable[[StoreEvent, Books], list[Posting]]:
+    def rule(event: StoreEvent, books: Books) -> list[Posting]:
         chart, amount = books.chart, int(event.payload["amount"])
         other = chart.code("paid_in" if direction > 0 else "paid_out")
         return [Line(chart.code("cash"), direction * amount), Line(other, -direction * amount)]
     return rule
 
 
-RULES: dict[str, Callable[[StoreEvent, Books], list[Line]]] = {
+RULES: dict[str, Callable[[StoreEvent, Books], list[Posting]]] = {
     "sale.completed": _sale,
     "sale.voided": _void,
     "return.completed": _return,

@@ -334,14 +334,14 @@ async def balance_sheet(request: web.Request) -> web.Response:
          "unclosed_earnings": money_text(request, unclosed), "balanced": assets == claims})
 
 
-def _gl_cursor(request: web.Request) -> tuple[tuple[date, int] | None, int | None]:
+def _gl_cursor(request: web.Request) -> tuple[tuple[date, str, int] | None, int | None]:
     text = request.query.get("cursor")
     if not text:
         return None, None
     try:
-        day, row_id, running = base64.urlsafe_b64decode(
+        day, key, line_no, running = base64.urlsafe_b64decode(
             text + "=" * (-len(text) % 4)).decode().split("|")
-        return (date.fromisoformat(day), int(row_id)), int(running)
+        return (date.fromisoformat(day), key, int(line_no)), int(running)
     except ValueError:
         raise Problem(400, "cursor is not one this API issued; pass next_cursor from the "
                            "previous page", field="cursor") from None
@@ -383,7 +383,8 @@ async def general_ledger(request: web.Request) -> web.Response:
     if more:
         last = rows[limit - 1]
         cursor = base64.urlsafe_b64encode(
-            f"{last.posted_date.isoformat()}|{last.id}|{running}".encode()).decode().rstrip("=")
+            f"{last.posted_date.isoformat()}|{last.entry_key}|{last.line_no}|{running}".encode()
+        ).decode().rstrip("=")
     return web.json_response({"account": _account_json(account), "store_id": store_id,
                               "opening_balance": money_text(request, opening),
                               "items": items, "next_cursor": cursor})

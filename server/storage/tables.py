@@ -380,10 +380,8 @@ journal_entries = sa.Table(
 
 journal_lines = sa.Table(
     "journal_lines", metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True,
-              autoincrement=True),
-    sa.Column("entry_key", sa.String(120), nullable=False),
-    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("entry_key", sa.String(120), primary_key=True),
+    sa.Column("line_no", sa.Integer, primary_key=True),
     sa.Column("account_code", sa.String(32), nullable=False),
     sa.Column("store_id", sa.String(32), nullable=False),  # "" for chain-level lines
     sa.Column("sub", sa.String(64), nullable=False),
@@ -391,8 +389,7 @@ journal_lines = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("business_date", sa.Date, nullable=False),
     sa.Column("posted_date", sa.Date, nullable=False),
-    sa.Index("ix_journal_lines_entry", "entry_key"),
-    sa.Index("ix_journal_lines_account", "account_code", "posted_date", "id"),
+    sa.Index("ix_journal_lines_account", "account_code", "posted_date"),
 )
 
 # Running sums per account, store, sub-account and posting day, kept in the posting
@@ -423,7 +420,7 @@ sale_costs = sa.Table(  # what each posted sale's lines cost, for its void and r
     sa.Column("store_id", sa.String(32), primary_key=True),
     sa.Column("sale_id", sa.String(64), primary_key=True),
     sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("lines", JsonDoc, nullable=False),
+    sa.Column("lines", sa.JSON, nullable=False),  # json, not jsonb: written once, read by key
 )
 
 transit_values = sa.Table(  # value shipped and received per transfer, until settled

@@ -122,9 +122,8 @@ def upgrade() -> None:
     op.create_index("ix_journal_entries_posted", "journal_entries", ["posted_date"])
     op.create_table(
         "journal_lines",
-        sa.Column("id", RowId, primary_key=True, autoincrement=True),
-        sa.Column("entry_key", sa.String(120), nullable=False),
-        sa.Column("line_no", sa.Integer, nullable=False),
+        sa.Column("entry_key", sa.String(120), primary_key=True),
+        sa.Column("line_no", sa.Integer, primary_key=True),
         sa.Column("account_code", sa.String(32), nullable=False),
         sa.Column("store_id", sa.String(32), nullable=False),
         sa.Column("sub", sa.String(64), nullable=False),
@@ -133,9 +132,8 @@ def upgrade() -> None:
         sa.Column("business_date", sa.Date, nullable=False),
         sa.Column("posted_date", sa.Date, nullable=False),
     )
-    op.create_index("ix_journal_lines_entry", "journal_lines", ["entry_key"])
     op.create_index("ix_journal_lines_account", "journal_lines",
-                    ["account_code", "posted_date", "id"])
+                    ["account_code", "posted_date"])
     op.create_table(
         "ledger_daily",
         sa.Column("account_code", sa.String(32), primary_key=True),
@@ -160,7 +158,7 @@ def upgrade() -> None:
         sa.Column("store_id", sa.String(32), primary_key=True),
         sa.Column("sale_id", sa.String(64), primary_key=True),
         sa.Column("seq", sa.BigInteger, nullable=False),
-        sa.Column("lines", JsonDoc, nullable=False),
+        sa.Column("lines", sa.JSON, nullable=False),
     )
     op.create_table(
         "transit_values",
