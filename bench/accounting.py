@@ -7,13 +7,15 @@ ten million journal lines — each against a baseline measured in the same run.
 1. **Posting overhead** (SQLite file, then PostgreSQL at 127.0.0.1:5432 in a database made for
    the run). A week's backlog of one store arriving in one sync: an opening-stock receipt
    (with costs) then ``--sales`` ``sale.completed`` events of 5 lines (shaped like the
-   agent's; ``bench.server_ingest.sale_payload``), hash chained, in push batches of 5,000 —
-   applied with ``server.ingest.apply_push`` in this process, one batch after the other, as
-   the sync endpoint does. Timed twice on fresh databases: with posting (the server as it is)
-   and without (the posting step replaced by a no-op: the baseline), each ``--repeat`` times,
-   best run kept. Figure: ``posting_overhead`` = with ÷ without − 1 (target <= 0.50). Then,
-   on the posted database: the trial balance must balance and ``books verify`` must find no
-   difference (its time is reported too).
+   agent's; ``bench.server_ingest.sale_payload``), hash chained, encoded as msgpack push
+   bodies of 500 events, the agent's default batch (built before timing) — pushed one after
+   the other, as the agent does, to the real sync endpoint of the server app, served on a
+   loopback port by this process (auth, admission, decoding, the chain check, projection,
+   posting, the ack). Timed twice on fresh databases: with posting (the server as it is) and
+   without (the ingest's posting step replaced by a no-op in this process: the baseline),
+   each ``--repeat`` times, best run kept. Figure: ``posting_overhead`` = with ÷ without − 1
+   (target <= 0.50). Then, on the posted database: the trial balance must balance and
+   ``books verify`` must find no difference (its time is reported too).
 2. **Statements over ``--lines`` journal lines** (PostgreSQL). A fresh database migrated by
    ``backoffice server init``; journal lines and entries filled in SQL (balanced 5-line
    entries — revenue, tax, cash, COGS, inventory — over ``--stores`` stores and a year of
@@ -41,6 +43,7 @@ from typing import Any
 import aiohttp
 import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
+from aiohttp import web
 from rich.console import Console
 
 from backoffice.demo.processes import free_port
@@ -54,17 +57,26 @@ from bench.central import (
 )
 from bench.reports import summary, timed
 from bench.server_ingest import Product, catalog, sale_payload
-from server import ingest
+from config import load_server_settings
+from server import create_app, ingest
 from server.accounting.posting import default_accounting
 from server.accounting.reports import trial_balance
 from server.accounting.verify import verify_books
 from server.admin import enroll_store, init_database
 from server.storage import Storage
 from server.storage.tables import catalog_products
-from sync import GENESIS_HASH, PushBatch, StoreEvent, chain_hash
+from sync import (
+    CONTENT_TYPE,
+    GENESIS_HASH,
+    PUSH_PATH,
+    PushBatch,
+    StoreEvent,
+    chain_hash,
+    encode_push,
+)
 from sync.events import canonical, canonical_event_bytes
 
-BATCH = 5000
+BATCH = 500  # the agent's default batch_max_events
 FIRST_DAY = date(2026, 11, 16)
 TARGET_MS = 500.0
 STORE = "S001"
@@ -105,7 +117,8 @@ def backlog(sales: int, products: Sequence[Product]) -> list[PushBatch]:
             for i in range(0, len(events), BATCH)]
 
 
-async def fresh_store(url: str, products: Sequence[Product]) -> None:
+async def fresh_store(url: str, products: Sequence[Product]) -> str:
+    """A migrated database with the catalog (standard costs) and the store; its token."""
     storage = Storage(url)
     try:
         await init_database(storage)
@@ -115,13 +128,17 @@ async def fresh_store(url: str, products: Sequence[Product]) -> None:
                  "tax_rate": p.tax_rate, "barcodes": [], "active": True,
                  "updated_at": datetime.now(UTC), "cost_minor": p.price_minor // 2}
                 for p in products])
-        await enroll_store(storage, STORE, "Store", "Europe/Berlin")
+        return await enroll_store(storage, STORE, "Store", "Europe/Berlin")
     finally:
         await storage.dispose()
 
 
-async def apply_all(url: str, batches: Sequence[PushBatch], post: bool) -> float:
-    storage = Storage(url)
+async def push_all(url: str, bodies: Sequence[bytes], token: str, post: bool,
+                   folder: Path) -> float:
+    """Serve the server app on a loopback port and push ``bodies`` to it in order; seconds."""
+    port = free_port()
+    settings = load_server_settings(write_server_config(
+        folder, url, port, "\n[accounting]\nnightly_enabled = false\n"), env={})
     original = ingest._post
 
     async def no_posting(*_args: Any) -> None:
@@ -129,21 +146,31 @@ async def apply_all(url: str, batches: Sequence[PushBatch], post: bool) -> float
 
     if not post:
         ingest._post = no_posting  # type: ignore[assignment]
+    runner = web.AppRunner(create_app(settings))
+    await runner.setup()
     try:
-        accounting = default_accounting()
-        started = time.perf_counter()
-        for batch in batches:
-            await ingest.apply_push(storage, batch, datetime.now(UTC), None, accounting)
-        return time.perf_counter() - started
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": CONTENT_TYPE,
+                   "Accept": CONTENT_TYPE}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=600)) as client:
+            started = time.perf_counter()
+            for body in bodies:
+                async with client.post(f"http://127.0.0.1:{port}{PUSH_PATH}", data=body,
+                                       headers=headers) as resp:
+                    answer = await resp.read()
+                    if resp.status != 200:
+                        raise RuntimeError(f"push answered {resp.status}: {answer[:300]!r}")
+            return time.perf_counter() - started
     finally:
         ingest._post = original  # type: ignore[assignment]
-        await storage.dispose()
+        await runner.cleanup()
 
 
 async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
                            console: Console) -> Figures:
     products = catalog(500)
     batches = backlog(sales, products)
+    bodies = [encode_push(batch) for batch in batches]
     events = sum(len(b.events) for b in batches)
     figures: Figures = {"backend": backend, "sales": sales, "events": events,
                         "lines_per_sale": 5}
@@ -153,12 +180,12 @@ async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
             console.print(f"  {backend}: run {attempt + 1}, posting {'on' if post else 'off'}")
             if backend == "sqlite":
                 url = f"sqlite:///{folder / f'{attempt}-{post}.db'}"
-                await fresh_store(url, products)
-                seconds = await apply_all(url, batches, post)
+                token = await fresh_store(url, products)
+                seconds = await push_all(url, bodies, token, post, folder)
             else:
                 async with fresh_postgres_database("bench_books") as url:
-                    await fresh_store(url, products)
-                    seconds = await apply_all(url, batches, post)
+                    token = await fresh_store(url, products)
+                    seconds = await push_all(url, bodies, token, post, folder)
                     if post and attempt == repeat - 1:
                         figures |= await check_books(url)
             if backend == "sqlite" and post and attempt == repeat - 1:

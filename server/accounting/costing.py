@@ -36,7 +36,9 @@ def share(value: int, part: int, whole: int) -> int:
 class Position:
     qty_milli: int = 0
     value_minor: int = 0
-    unit_cost_minor: int | None = None  # the last average cost per unit; None: never known
+    # The average cost per unit when the position last had stock (kept for when it has none;
+    # while it has stock the average is value / quantity); None: never known.
+    unit_cost_minor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +79,19 @@ class CostBook:
 
     def take(self, store_id: str, sku: str, qty_milli: int) -> Taken:
         """Goods out (sold, shipped, written off): their cost, taken from the position."""
-        pos = self.position(store_id, sku)
         if qty_milli <= 0:
             raise ValueError("take a positive quantity")
+        key = (store_id, sku)
+        pos = self.positions.get(key)
+        if pos is not None and qty_milli <= pos.qty_milli:  # the common case: stock on hand
+            self.touched.add(key)
+            cost = share(pos.value_minor, qty_milli, pos.qty_milli)
+            if qty_milli == pos.qty_milli:  # the last unit: remember what they cost
+                pos.unit_cost_minor = share(pos.value_minor, 1000, pos.qty_milli)
+            pos.qty_milli -= qty_milli
+            pos.value_minor -= cost
+            return Taken(cost, False)
+        pos = self.position(store_id, sku)
         if 0 < qty_milli <= pos.qty_milli:
             cost = share(pos.value_minor, qty_milli, pos.qty_milli)
             standard = False

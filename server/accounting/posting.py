@@ -199,9 +199,17 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
                 cost_positions.c.store_id == store_id, cost_positions.c.sku.in_(chunk))):
             positions[(store_id, row.sku)] = Position(int(row.qty_milli), int(row.value_minor),
                                                       row.unit_cost_minor)
+    # Standard costs: for goods received without a cost, and for products this store never
+    # had a cost for (the common case, a product with a position, needs none).
+    receipts = {str(line.get("sku")) for e in events if e.kind == "stock.received"
+                for line in e.payload.get("lines", ()) if isinstance(line, dict)
+                and line.get("unit_cost") is None}
+    wanted = sorted(receipts | {sku for sku in skus if (store_id, sku) not in positions})
+    for start in range(0, len(wanted), 500):
         for row in await conn.execute(sa.select(catalog_products.c.sku,
                                                 catalog_products.c.cost_minor)
-                                      .where(catalog_products.c.sku.in_(chunk))):
+                                      .where(catalog_products.c.sku.in_(
+                                          wanted[start:start + 500]))):
             standard[row.sku] = row.cost_minor
     books = Books(chart=accounting.chart, currency=accounting.currency,
                   costs=CostBook(positions=positions, standard_costs=standard))

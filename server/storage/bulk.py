@@ -15,6 +15,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 MAX_PARAMETERS = 30_000  # below both drivers' limits on parameters per statement
+# Rows per multi-row statement on SQLite: a fixed size, so that the same statement text (and
+# the sqlite3 module's compiled statement) serves every full chunk of every batch.
+SQLITE_ROWS = 256
 
 
 # Placeholders for ``count`` parameters numbered from ``start``, per driver paramstyle: qmark
@@ -77,12 +80,13 @@ async def insert_rows(conn: AsyncConnection, table: sa.Table,
 
 
 def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
-               params: list[tuple[Any, ...]], tail: str = "") -> list[tuple[str, tuple[Any, ...]]]:
+               params: list[tuple[Any, ...]], tail: str = "",
+               per_statement: int | None = None) -> list[tuple[str, tuple[Any, ...]]]:
     """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``params`` (rows of
     ``names``, converted), each below the drivers' parameter limit, flattened."""
     quote = conn.dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
-    per_statement = max(1, MAX_PARAMETERS // len(names))
+    per_statement = per_statement or max(1, MAX_PARAMETERS // len(names))
     out = []
     for start in range(0, len(params), per_statement):
         chunk = params[start:start + per_statement]
@@ -94,10 +98,10 @@ def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
 
 async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[str],
                             rows: list[tuple[Any, ...]]) -> None:
-    """Insert ``rows`` (tuples of the ``names`` columns) in as few statements as the driver
-    allows — one ``COPY`` on PostgreSQL, multi-row VALUES on SQLite — for tables whose
-    statement-level triggers should fire once per batch, not once per row. Values must be
-    plain (str, int, bool, date, datetime): no JSON columns."""
+    """Insert ``rows`` (tuples of the ``names`` columns): one ``COPY`` on PostgreSQL, whose
+    statement-level triggers then fire once per batch rather than once per row; multi-row
+    statements of a fixed size on SQLite. Values must be plain (str, int, bool, date,
+    datetime): no JSON columns."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -106,9 +110,8 @@ async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[
             table.name, records=rows, columns=names)
         return
     params = _convert(rows, _converters(conn, table, names))
-    for sql, flat in _multi_row(conn, table, names, params):
+    for sql, flat in _multi_row(conn, table, names, params, per_statement=SQLITE_ROWS):
         await conn.exec_driver_sql(sql, flat)
-
 
 async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
                            returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
