@@ -94,11 +94,7 @@ async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str
                 sa.or_(posting_cursors.c.posted_through.is_(None),
                        posting_cursors.c.posted_through < stores.c.high_water,
                        posting_cursors.c.stuck_seq.is_not(None))))]
-    posted = {}
-    for store_id in behind:
-        async with storage.write() as conn:
-            posted[store_id] = await post_pending(conn, store_id, accounting)
-    return posted
+    return {store_id: await post_pending(storage, store_id, accounting) for store_id in behind}
 
 
 async def close_store_days(storage: Storage, accounting: Accounting) -> int:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.accounting.chart import Chart, load_chart
 from server.accounting.costing import CostBook, Position
 from server.accounting.rules import Books, Draft, Line, SaleCost, Transit, event_key, post_event
+from server.storage import Storage
 from server.storage.bulk import add_to_rows, insert_rows, insert_statements
 from server.storage.tables import (
     accounts,
@@ -81,14 +82,21 @@ async def sync_chart(conn: AsyncConnection, chart: Chart) -> int:
     return len(new)
 
 
+CATCH_UP_LIMIT = 5000  # events behind the cursor an ingest will post on its own
+
+
 async def post_store_events(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
                             accounting: Accounting) -> int:
-    """Post ``events`` (just recorded, in seq order) — or, if the store's cursor is behind
-    them, everything pending up to their end. Returns how many events were posted."""
+    """Post ``events`` (just recorded, in seq order) — or, if the store's cursor is a little
+    behind them, everything pending up to their end. A cursor far behind (a database that
+    held events before it kept books) is left to :func:`post_pending`, which catches up in
+    chunks rather than in one push's transaction. Returns how many events were posted."""
     cursor = await _cursor(conn, store_id)
     if cursor.stuck_seq is not None or not events:
         return 0
     if events[0].seq != cursor.posted_through + 1:
+        if events[0].seq - cursor.posted_through > CATCH_UP_LIMIT:
+            return 0
         events = await _pending(conn, store_id, cursor.posted_through, events[-1].seq)
     return await _post(conn, store_id, list(events), accounting)
 
@@ -100,14 +108,29 @@ async def mark_stuck(conn: AsyncConnection, store_id: str, seq: int, reason: str
                        .values(stuck_seq=seq, stuck_reason=reason[:500]))
 
 
-async def post_pending(conn: AsyncConnection, store_id: str, accounting: Accounting) -> int:
-    """Post whatever the store's cursor has not reached (retrying a stuck event)."""
-    cursor = await _cursor(conn, store_id)
-    events = await _pending(conn, store_id, cursor.posted_through, None)
-    if cursor.stuck_seq is not None:
-        await conn.execute(posting_cursors.update().where(posting_cursors.c.store_id == store_id)
-                           .values(stuck_seq=None, stuck_reason=None))
-    return await _post(conn, store_id, events, accounting) if events else 0
+async def post_pending(storage: Storage, store_id: str, accounting: Accounting,
+                       chunk: int = CATCH_UP_LIMIT) -> int:
+    """Post whatever the store's cursor has not reached, retrying a stuck event once, in
+    transactions of at most ``chunk`` events. Returns how many were posted."""
+    total, retry = 0, True
+    while True:
+        async with storage.write() as conn:
+            cursor = await _cursor(conn, store_id)
+            if cursor.stuck_seq is not None:
+                if not retry:
+                    return total
+                await conn.execute(posting_cursors.update()
+                                   .where(posting_cursors.c.store_id == store_id)
+                                   .values(stuck_seq=None, stuck_reason=None))
+            retry = False
+            events = await _pending(conn, store_id, cursor.posted_through,
+                                    cursor.posted_through + chunk)
+            if not events:
+                return total
+            posted = await _post(conn, store_id, events, accounting)
+        total += posted
+        if posted < len(events):  # it stopped at an event it cannot post
+            return total
 
 
 @dataclass(frozen=True, slots=True)

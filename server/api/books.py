@@ -504,9 +504,7 @@ async def post_pending_events(request: web.Request) -> web.Response:
     async with storage.read() as conn:
         store_ids = [r.store_id for r in await conn.execute(sa.select(stores.c.store_id))]
     for store_id in store_ids:
-        async with storage.write() as conn:
-            posted[store_id] = await post_pending(conn, store_id,
-                                                  request.app[keys.ACCOUNTING])
+        posted[store_id] = await post_pending(storage, store_id, request.app[keys.ACCOUNTING])
     return web.json_response({"posted": posted})
 
 

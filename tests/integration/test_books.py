@@ -393,3 +393,36 @@ async def test_the_database_refuses_unbalanced_or_altered_entries(central_url: s
         assert rows == [100, -100]
     finally:
         await storage.dispose()
+
+
+async def test_books_catch_up_on_events_held_before_they_were_kept(
+        server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Events ingested while nothing posted them (a database upgraded to keep books) are
+    posted later in chunks, each its own transaction, in seq order — and verify then."""
+    from server import ingest
+    from server.accounting.posting import default_accounting, post_pending
+
+    async def not_posting(*_args: Any) -> None:
+        return None
+
+    monkeypatch.setattr(ingest, "_post", not_posting)
+    server, admin = await _books_after_a_store_day(server_settings, agent_settings_factory,
+                                                   aiohttp_client)
+    posting = await _get(server, admin, "/api/v1/books/posting")
+    [store] = posting["items"]
+    assert store["posted_through"] == 0 and store["pending"] > 10
+    resp = await server.post("/api/v1/books/verify", headers=admin)
+    assert (await resp.json())["ok"] is False  # the money events are not in the books
+    storage = Storage(server_settings.database.url)
+    try:
+        assert await post_pending(storage, "S001", default_accounting(), chunk=3) == \
+            store["pending"]
+        assert await post_pending(storage, "S001", default_accounting(), chunk=3) == 0
+    finally:
+        await storage.dispose()
+    resp = await server.post("/api/v1/books/verify", headers=admin)
+    verified = await resp.json()
+    assert verified["ok"] is True, verified["differences"]
+    trial = await _get(server, admin, "/api/v1/books/trial-balance")
+    assert trial["balanced"] is True
