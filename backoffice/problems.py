@@ -84,6 +84,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
                            "and quantities as decimal strings like \"12.34\"") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Problem(400, f"body is not valid JSON: {exc}") from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise Problem(400, f"body is not JSON this service accepts: {exc}") from None
     if not isinstance(body, dict):
         raise Problem(422, "body must be a JSON object")
     return body

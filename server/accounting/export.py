@@ -12,6 +12,7 @@ forward (which balance by themselves, the books being balanced).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import AsyncIterator
@@ -43,18 +44,32 @@ def _camel(name: str) -> str:
 
 
 class AccountNames:
+    """Beancount account names from the chart, one name per (code, store, sub-account): two
+    sub-accounts that would clean up to the same component (``8.875`` and ``8-875``) get a
+    short hash to keep them apart."""
+
     def __init__(self, chart_rows: list[Any]) -> None:
         self._base = {r.code: f"{ROOTS[r.type]}:{_component(r.code + '-' + _camel(r.name))}"
                       for r in chart_rows}
         self.names = {r.code: r.name for r in chart_rows}
+        self._made: dict[tuple[str, str, str], str] = {}
+        self._taken: set[str] = set()
 
     def __call__(self, code: str, store: str, sub: str) -> str:
-        parts = [self._base.get(code, f"Assets:{_component(code)}")]
-        if store:
-            parts.append(_component(store))
-        if sub:
-            parts.append(_component(sub))
-        return ":".join(parts)
+        key = (code, store, sub)
+        name = self._made.get(key)
+        if name is None:
+            parts = [self._base.get(code, f"Assets:{_component(code)}")]
+            if store:
+                parts.append(_component(store))
+            if sub:
+                parts.append(_component(sub))
+            name = ":".join(parts)
+            if name in self._taken:
+                name += "-" + hashlib.sha256("|".join(key).encode()).hexdigest()[:6]
+            self._taken.add(name)
+            self._made[key] = name
+        return name
 
 
 def _quote(text: str) -> str:
@@ -118,10 +133,11 @@ async def beancount(conn: AsyncConnection, currency: str, start: date | None = N
     yield (f'option "title" "retail-backoffice books"\noption "operating_currency" '
            f'"{currency}"\n\n')
     used = await _used_accounts(conn, end)
-    opened_on = {}
-    for row in used:
+    opened_on: dict[str, date] = {}
+    for row in sorted(used, key=lambda r: (r.account_code, r.store_id, r.sub)):
         when = min(row.first, start) if start else row.first
-        opened_on[name(row.account_code, row.store_id, row.sub)] = when
+        account = name(row.account_code, row.store_id, row.sub)
+        opened_on[account] = min(when, opened_on.get(account, when))
     yield "".join(f"{when.isoformat()} open {account}\n"
                   for account, when in sorted(opened_on.items())) + "\n"
     if start is not None:

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounting.chart import Chart, check_account
-from server.accounting.posting import closed_periods, write_entries
+from server.accounting.posting import closed_periods, lock_periods, write_entries
 from server.accounting.rules import Draft, Line, consolidate
 from server.storage.tables import (
     accounts,
@@ -25,11 +25,12 @@ from server.storage.tables import (
     journal_entries,
     journal_lines,
     ledger_daily,
+    stores,
 )
 from sync.money import exponent_of
 
 MAX_LINES = 500
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PERIOD = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
 _SUB = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -53,17 +54,18 @@ def _amount(value: Any, currency: str, where: str) -> int:
         raise BooksRefusal(422, f"{where}: a decimal string such as \"12.50\"", where)
     try:
         number = Decimal(str(value))
-    except InvalidOperation:
+        if not number.is_finite() or abs(number) >= Decimal(10) ** 13:
+            raise BooksRefusal(422, f"{where}: {value!r} is not an amount this book can hold",
+                               where)
+        exponent = exponent_of(currency)
+        minor = number.scaleb(exponent)
+    except (InvalidOperation, ArithmeticError, ValueError):
         raise BooksRefusal(422, f"{where}: {value!r} is not a number", where) from None
-    exponent = exponent_of(currency)
-    minor = number.scaleb(exponent)
-    if not number.is_finite() or minor != minor.to_integral_value():
+    if minor != minor.to_integral_value():
         raise BooksRefusal(422, f"{where}: {value!r} has more than {exponent} decimal places "
                                 f"for {currency}", where)
     if number < 0:
         raise BooksRefusal(422, f"{where}: give a positive amount in debit or credit", where)
-    if abs(minor) >= 10**15:
-        raise BooksRefusal(422, f"{where}: too large", where)
     return int(minor)
 
 
@@ -73,7 +75,7 @@ async def _active_accounts(conn: AsyncConnection) -> dict[str, bool]:
 
 
 async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: str,
-                       actor: str) -> Posted:
+                       actor: str, chart: Chart) -> Posted:
     """A manual journal entry: ``{"entry_id", "business_date", "memo", "lines": [{"account",
     "debit" | "credit", "store_id"?, "sub"?}]}``, balanced, into an open month."""
     entry_id = body.get("entry_id")
@@ -91,6 +93,8 @@ async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: st
     if not isinstance(raw_lines, list) or not 2 <= len(raw_lines) <= MAX_LINES:
         raise BooksRefusal(422, f"lines: 2 to {MAX_LINES} lines", "lines")
     known = await _active_accounts(conn)
+    goods = {chart.code("inventory"), chart.code("in_transit")}
+    stores_known = {r.store_id for r in await conn.execute(sa.select(stores.c.store_id))}
     lines = []
     for index, raw in enumerate(raw_lines):
         where = f"lines[{index}]"
@@ -104,6 +108,11 @@ async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: st
         if not known[code]:
             raise BooksRefusal(422, f"{where}.account: {code} is deactivated",
                                f"{where}.account")
+        if code in goods:
+            raise BooksRefusal(422, f"{where}.account: {code} moves only with the stores' "
+                                    "stock events (receipts, adjustments, counts, transfers), "
+                                    "so that it always equals the stock valuation; record the "
+                                    "movement at the store instead", f"{where}.account")
         if ("debit" in raw) == ("credit" in raw):
             raise BooksRefusal(422, f"{where}: give exactly one of debit or credit", where)
         side = "debit" if "debit" in raw else "credit"
@@ -115,25 +124,27 @@ async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: st
             raise BooksRefusal(422, f"{where}.sub: 1-64 letters, digits, '.', '_' or '-'",
                                f"{where}.sub")
         store = raw.get("store_id")
-        if store is not None and not isinstance(store, str):
-            raise BooksRefusal(422, f"{where}.store_id: a store id", f"{where}.store_id")
+        if store is not None and (not isinstance(store, str) or store not in stores_known):
+            raise BooksRefusal(422, f"{where}.store_id: {store!r} is not an enrolled store",
+                               f"{where}.store_id")
         lines.append((store, Line(code, amount if side == "debit" else -amount, sub)))
     total = sum(line.amount_minor for _, line in lines)
     if total:
         debits = sum(ln.amount_minor for _, ln in lines if ln.amount_minor > 0)
         raise BooksRefusal(422, f"lines: debits ({debits}) and credits ({debits - total}) "
                                 "differ, in minor units; an entry must balance", "lines")
-    stores = {store for store, _ in lines}
-    if len(stores) > 1:
+    entry_stores = {store for store, _ in lines}
+    if len(entry_stores) > 1:
         raise BooksRefusal(422, "lines: one store per entry (or none for chain-level "
                                 "entries); post one entry per store", "lines")
+    await lock_periods(conn, exclusive=False)
     if business_date.strftime("%Y-%m") in await closed_periods(conn):
         raise BooksRefusal(409, f"business_date: {business_date:%Y-%m} is closed; date the "
                                 "correction in an open month", "business_date")
     key = f"manual:{entry_id}"
     if await _exists(conn, key):
         raise BooksRefusal(409, f"entry_id: {entry_id} is already posted", "entry_id")
-    draft = Draft(key=key, store_id=stores.pop(), business_date=business_date,
+    draft = Draft(key=key, store_id=entry_stores.pop(), business_date=business_date,
                   currency=currency, source="manual", memo=memo.strip(),
                   lines=consolidate(line for _, line in lines))
     [posted] = await write_entries(conn, [draft], created_by=actor)
@@ -154,11 +165,18 @@ async def reverse_entry(conn: AsyncConnection, key: str, business_date: date, me
         raise BooksRefusal(404, f"no journal entry {key}")
     if original.reverses_key is not None:
         raise BooksRefusal(409, f"{key} is itself a reversal; post a new entry instead")
+    if original.seq is not None:
+        raise BooksRefusal(409, f"{key} was posted from a store event; the store corrects it "
+                                "(a void, a return, a stock adjustment), which posts the "
+                                "mirror, so the books stay equal to the store's ledger")
+    if original.source == "year_close":
+        raise BooksRefusal(409, f"{key} closes a year; a closed year is not reopened")
     reversal = f"reversal:{key}"
     if await _exists(conn, reversal):
         raise BooksRefusal(409, f"{key} is already reversed (by {reversal})")
     if not memo.strip() or len(memo) > 500:
         raise BooksRefusal(422, "memo: say why, in 1-500 characters", "memo")
+    await lock_periods(conn, exclusive=False)
     if business_date.strftime("%Y-%m") in await closed_periods(conn):
         raise BooksRefusal(409, f"business_date: {business_date:%Y-%m} is closed",
                            "business_date")
@@ -218,8 +236,8 @@ async def delete_account(conn: AsyncConnection, code: str) -> None:
 
 def parse_period(text: str) -> tuple[int, int]:
     match = _PERIOD.fullmatch(text)
-    if match is None:
-        raise BooksRefusal(400, f"period must be YYYY-MM, got {text!r}", "period")
+    if match is None or int(match.group(1)) < 1900:
+        raise BooksRefusal(400, f"period must be YYYY-MM (from 1900), got {text!r}", "period")
     return int(match.group(1)), int(match.group(2))
 
 
@@ -227,6 +245,7 @@ async def close_period(conn: AsyncConnection, period: str, today: date, actor: s
     """Close a month that has ended. A closed month never opens again; whatever arrives for
     it later posts into the first open month, flagged late."""
     year, month = parse_period(period)
+    await lock_periods(conn, exclusive=True)
     last_day = date(year, month, calendar.monthrange(year, month)[1])
     if last_day >= today:
         raise BooksRefusal(409, f"{period} has not ended yet (it ends {last_day})", "period")
@@ -239,6 +258,7 @@ async def close_period(conn: AsyncConnection, period: str, today: date, actor: s
 async def close_year(conn: AsyncConnection, year: int, chart: Chart, actor: str) -> Posted:
     """Close the year's revenue and expense into retained earnings, per store and currency,
     in one entry dated the year's last day. Every month of the year must be closed first."""
+    await lock_periods(conn, exclusive=True)
     closed = await closed_periods(conn)
     open_months = [f"{year}-{m:02d}" for m in range(1, 13) if f"{year}-{m:02d}" not in closed]
     if open_months:

@@ -86,7 +86,7 @@ async def run_nightly(storage: Storage, accounting: Accounting,
     return {"outcome": outcome, **detail}
 
 
-async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str, int]:
+async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str, Any]:
     async with storage.read() as conn:
         behind = [r.store_id for r in await conn.execute(
             sa.select(stores.c.store_id).select_from(stores.outerjoin(
@@ -94,7 +94,14 @@ async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str
                 sa.or_(posting_cursors.c.posted_through.is_(None),
                        posting_cursors.c.posted_through < stores.c.high_water,
                        posting_cursors.c.stuck_seq.is_not(None))))]
-    return {store_id: await post_pending(storage, store_id, accounting) for store_id in behind}
+    posted: dict[str, Any] = {}
+    for store_id in behind:  # one store's trouble must not keep the others' books behind
+        try:
+            posted[store_id] = await post_pending(storage, store_id, accounting)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("nightly books job: posting store %s failed: %s", store_id, exc)
+            posted[store_id] = f"failed: {exc!r}"[:300]
+    return posted
 
 
 async def close_store_days(storage: Storage, accounting: Accounting) -> int:

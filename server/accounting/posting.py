@@ -68,17 +68,27 @@ def default_accounting() -> Accounting:
 
 
 async def sync_chart(conn: AsyncConnection, chart: Chart) -> int:
-    """Add the chart's accounts that the database does not hold yet; returns how many. An
-    account already there is left as head office may have renamed or deactivated it."""
+    """Add the chart's accounts that the database does not hold yet, and give each posting
+    role to the account the chart file names for it (a renumbered chart moves its roles).
+    Names and active flags of accounts already there are left as head office set them.
+    Returns how many accounts were added."""
     held = {row.code for row in await conn.execute(sa.select(accounts.c.code))}
-    roles = {row.role for row in await conn.execute(
-        sa.select(accounts.c.role).where(accounts.c.role.is_not(None)))}
     now = datetime.now(UTC)
-    new = [{"code": a.code, "name": a.name, "type": a.type,
-            "role": a.role if a.role not in roles else None, "active": True, "created_at": now}
-           for a in chart.accounts if a.code not in held]
+    new = [{"code": a.code, "name": a.name, "type": a.type, "role": None, "active": True,
+            "created_at": now} for a in chart.accounts if a.code not in held]
     if new:
         await conn.execute(accounts.insert(), new)
+    roles = {row.code: row.role for row in await conn.execute(
+        sa.select(accounts.c.code, accounts.c.role).where(accounts.c.role.is_not(None)))}
+    wanted = {code: role for role, code in chart.roles.items()}
+    stale = [code for code, role in roles.items() if wanted.get(code) != role]
+    if stale:
+        await conn.execute(accounts.update().where(accounts.c.code.in_(stale))
+                           .values(role=None))
+    for code, role in wanted.items():
+        if roles.get(code) != role:
+            await conn.execute(accounts.update().where(accounts.c.code == code)
+                               .values(role=role, active=True))
     return len(new)
 
 
@@ -106,6 +116,21 @@ async def mark_stuck(conn: AsyncConnection, store_id: str, seq: int, reason: str
     await _cursor(conn, store_id)
     await conn.execute(posting_cursors.update().where(posting_cursors.c.store_id == store_id)
                        .values(stuck_seq=seq, stuck_reason=reason[:500]))
+    await file_stuck(conn, store_id, seq, reason)
+
+
+async def file_stuck(conn: AsyncConnection, store_id: str, seq: int, reason: str) -> None:
+    """A ``posting_stuck`` reconciliation item, unless one is already open for the event."""
+    held = await conn.execute(sa.select(reconciliation_items.c.id).where(
+        reconciliation_items.c.store_id == store_id, reconciliation_items.c.seq == seq,
+        reconciliation_items.c.kind == "posting_stuck",
+        reconciliation_items.c.status == "open").limit(1))
+    if held.first() is None:
+        await conn.execute(reconciliation_items.insert().values(
+            store_id=store_id, seq=seq, kind="posting_stuck",
+            detail={"problem": reason[:500], "fix": "correct the posting rule or the chart, "
+                    "then post pending (POST /api/v1/books/post-pending)"},
+            status="open", created_at=datetime.now(UTC)))
 
 
 async def post_pending(storage: Storage, store_id: str, accounting: Accounting,
@@ -186,11 +211,7 @@ async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
         values["posted_through"] = events[-1].seq
     if stuck is not None:
         values.update(stuck_seq=stuck[0], stuck_reason=stuck[1])
-        await conn.execute(reconciliation_items.insert().values(
-            store_id=store_id, seq=stuck[0], kind="posting_stuck",
-            detail={"problem": stuck[1], "fix": "correct the posting rule or the chart, then "
-                                                "post pending (POST /api/v1/books/post-pending)"},
-            status="open", created_at=datetime.now(UTC)))
+        await file_stuck(conn, store_id, stuck[0], stuck[1])
     if values:
         await conn.execute(posting_cursors.update()
                            .where(posting_cursors.c.store_id == store_id).values(**values))
@@ -227,7 +248,9 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     receipts = {str(line.get("sku")) for e in events if e.kind == "stock.received"
                 for line in e.payload.get("lines", ()) if isinstance(line, dict)
                 and line.get("unit_cost") is None}
-    wanted = sorted(receipts | {sku for sku in skus if (store_id, sku) not in positions})
+    wanted = sorted(receipts | {sku for sku in skus if (store_id, sku) not in positions
+                                or (positions[(store_id, sku)].qty_milli <= 0
+                                    and positions[(store_id, sku)].unit_cost_minor is None)})
     for start in range(0, len(wanted), 500):
         for row in await conn.execute(sa.select(catalog_products.c.sku,
                                                 catalog_products.c.cost_minor)
@@ -258,10 +281,17 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     transfer_ids = sorted({str(e.payload["transfer_id"]) for e in events
                            if e.kind.startswith("transfer.") and e.payload.get("transfer_id")})
     if transfer_ids:
+        # Both ends of a transfer may be pushed at once by two stores: make the rows exist,
+        # then lock them (in id order), so neither push overwrites the other's side.
+        insert = (postgresql.insert(transit_values) if conn.dialect.name == "postgresql"
+                  else sqlite.insert(transit_values))
+        await conn.execute(insert.on_conflict_do_nothing(), [
+            {"transfer_id": t, "written_off_minor": 0} for t in transfer_ids])
         for row in await conn.execute(sa.select(transit_values).where(
-                transit_values.c.transfer_id.in_(transfer_ids))):
+                transit_values.c.transfer_id.in_(transfer_ids))
+                .order_by(transit_values.c.transfer_id).with_for_update()):
             books.transits[row.transfer_id] = Transit(row.shipped, row.received,
-                                                      bool(row.settled))
+                                                      int(row.written_off_minor))
     return books
 
 
@@ -274,6 +304,10 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
     costs = [(store, sale_id, books.sales[(store, sale_id)].seq,
               {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()})
              for store, sale_id in books.new_sales]
+    await _replace(conn, sale_costs, ("store_id", "sale_id"), [
+        {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
+         "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
+        for store, sale_id in sorted(books.changed_sales - set(books.new_sales))])
     if conn.dialect.name == "postgresql":  # one COPY, the documents as JSON text
         await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"],
                                 [(a, b, c, orjson.dumps(d).decode()) for a, b, c, d in costs])
@@ -282,7 +316,8 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
                                               "lines": d} for a, b, c, d in costs])
     await _replace(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
-         "received": books.transits[t].received, "settled": books.transits[t].settled}
+         "received": books.transits[t].received,
+         "written_off_minor": books.transits[t].written_off}
         for t in sorted(books.touched_transits)])
     await _file_notes(conn, books)
 
@@ -326,6 +361,18 @@ async def _replace(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...]
 
 # --- writing entries ---------------------------------------------------------------------
 
+PERIODS_LOCK = 0x626F6F6B  # "book": PostgreSQL advisory lock between posting and closing
+
+
+async def lock_periods(conn: AsyncConnection, exclusive: bool) -> None:
+    """On PostgreSQL, hold the periods lock until the transaction ends: shared while
+    entries are written (many at once), exclusive while a month or year closes — so a close
+    cannot slip between reading the closed months and writing an entry into one."""
+    if conn.dialect.name == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        await conn.execute(sa.text(f"SELECT {function}(:key)"), {"key": PERIODS_LOCK})
+
+
 async def closed_periods(conn: AsyncConnection) -> set[str]:
     return {row.period for row in await conn.execute(
         sa.select(fiscal_periods.c.period).where(fiscal_periods.c.status == "closed"))}
@@ -358,6 +405,7 @@ async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
     if not drafts:
         return []
     if closed is None:
+        await lock_periods(conn, exclusive=False)
         closed = await closed_periods(conn)
     now = datetime.now(UTC)
     lines: list[tuple[Any, ...]] = []

@@ -11,9 +11,11 @@ batch touches — which the posting layer loads before and saves after; nothing 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from server.accounting.chart import Chart
@@ -22,6 +24,17 @@ from sync import StoreEvent
 from sync.quantities import to_milli
 
 _milli = functools.lru_cache(maxsize=4096)(to_milli)  # quantities repeat: 1, 2, 0.5 ...
+
+
+@functools.lru_cache(maxsize=1024)
+def tax_rate_key(rate: object) -> str:
+    """A tax rate as a sub-account: the same rate always the same text ("7.0" and "7" are
+    one rate, as the agent's pricing treats them)."""
+    text = format(Decimal(str(rate)).normalize(), "f")
+    return text if text != "-0" else "0"
+
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 Posting = tuple[str, int, str]  # (account, amount, sub): what a rule emits, before summing
@@ -77,7 +90,7 @@ class Transit:
 
     shipped: dict[str, list[int]] | None = None  # sku -> [qty_milli, value_minor]
     received: dict[str, list[int]] | None = None
-    settled: bool = False
+    written_off: int = 0  # moved from in transit to shrink so far
 
 
 @dataclass
@@ -90,6 +103,7 @@ class Books:
     transits: dict[str, Transit] = field(default_factory=dict)
     notes: list[Note] = field(default_factory=list)
     new_sales: list[tuple[str, str]] = field(default_factory=list)
+    changed_sales: set[tuple[str, str]] = field(default_factory=set)  # returns against them
     touched_transits: set[str] = field(default_factory=set)
 
 
@@ -121,9 +135,12 @@ def post_event(event: StoreEvent, books: Books) -> Draft | None:
     balance_check(lines)
     if not lines:
         return None
+    currency = str(event.payload.get("currency") or books.currency)
+    if not _CURRENCY.fullmatch(currency):
+        raise ValueError(f"currency {currency!r} is not an ISO 4217 code")
     draft = Draft(key=event_key(event.store_id, event.seq), store_id=event.store_id,
                   business_date=date.fromisoformat(event.business_date),
-                  currency=str(event.payload.get("currency") or books.currency),
+                  currency=currency,
                   source=event.kind, memo=_memo(event), lines=lines, seq=event.seq)
     books.entries[draft.key] = lines
     return draft
@@ -152,7 +169,7 @@ def _sale(event: StoreEvent, books: Books) -> list[Posting]:
     costs: dict[int, dict[str, Any]] = {}
     cost_total = 0
     for number, item in enumerate(p["lines"], start=1):
-        rate = str(item["tax_rate"])
+        rate = tax_rate_key(item["tax_rate"])
         discount = int(item.get("discount", 0))
         gross = int(item.get("gross", item["amount"] + discount))
         lines.append((revenue, -gross, rate))
@@ -167,7 +184,7 @@ def _sale(event: StoreEvent, books: Books) -> list[Posting]:
     inclusive = bool(p.get("prices_include_tax"))
     sales_tax = code("sales_tax")
     for tax_line in p["taxes"]:
-        rate, tax = str(tax_line["rate"]), int(tax_line["tax"])
+        rate, tax = tax_rate_key(tax_line["rate"]), int(tax_line["tax"])
         lines.append((sales_tax, -tax, rate))
         if inclusive:  # shelf prices held the tax: it is not revenue
             lines.append((revenue, tax, rate))
@@ -241,7 +258,7 @@ def _return(event: StoreEvent, books: Books) -> list[Posting]:
     lines: list[Posting] = []
     for item in p["lines"]:
         sold = sale.lines.get(item.get("original_line_no")) if sale else None
-        rate = str(item.get("tax_rate") or (sold["tax_rate"] if sold else "0"))
+        rate = tax_rate_key(item.get("tax_rate") or (sold["tax_rate"] if sold else "0"))
         amount, tax = int(item["amount"]), int(item["tax"])
         lines += [Line(chart.code("returns"), amount - tax, rate),
                   Line(chart.code("sales_tax"), tax, rate)]
@@ -249,7 +266,14 @@ def _return(event: StoreEvent, books: Books) -> list[Posting]:
         if qty <= 0:
             continue
         if sold and sold["qty_milli"] > 0:
-            value = share(sold["cost_minor"], qty, sold["qty_milli"])
+            # Like the refund, the cost telescopes: returned in parts, a line gives back
+            # exactly what it cost, not a cent more or less.
+            done = int(sold.get("returned_milli", 0))
+            value = share(sold["cost_minor"], done + qty, sold["qty_milli"]) - \
+                share(sold["cost_minor"], done, sold["qty_milli"])
+            sold["returned_milli"] = done + qty
+            if sale is not None:
+                books.changed_sales.add((event.store_id, str(p["original_sale_id"])))
         else:
             unit, _ = books.costs.unit_cost(event.store_id, item["sku"])
             value = share(unit, qty, 1000)
@@ -330,13 +354,17 @@ def _transfer_received(event: StoreEvent, books: Books) -> list[Posting]:
 
 
 def _settle(books: Books, transit: Transit, transfer_id: str) -> list[Posting]:
-    """Once both ends of a transfer are posted, what stays in transit (goods lost on the
-    road, or valued differently at the two ends) is written off to shrink."""
-    if transit.settled or transit.shipped is None or transit.received is None:
+    """Once both ends of a transfer are posted, whatever stays in transit (goods lost on the
+    road, or valued differently at the two ends) is written off to shrink. A later receipt
+    for the same transfer (goods that arrived after all) takes back what it covers, so the
+    transfer's in-transit balance is always zero once both ends are in."""
+    if transit.shipped is None or transit.received is None:
         return []
-    transit.settled = True
     residual = sum(v for _, v in transit.shipped.values()) - \
-        sum(v for _, v in transit.received.values())
+        sum(v for _, v in transit.received.values()) - transit.written_off
+    if not residual:
+        return []
+    transit.written_off += residual
     chart = books.chart
     return [Line(chart.code("shrink"), residual), Line(chart.code("in_transit"), -residual,
                                                         transfer_id)]

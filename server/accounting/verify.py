@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounting.chart import Chart
 from server.accounting.reports import inventory_valuation
+from server.accounting.rules import tax_rate_key
 from server.storage.tables import journal_entries, journal_lines, store_events
 
 Figures = dict[tuple[str, str, str, str], int]  # (store, day, figure, rate|tender) -> minor
@@ -53,10 +54,10 @@ def expected_figures(events: Iterable[Any]) -> Figures:
             taxable: dict[str, int] = defaultdict(int)
             line_rates = {}
             for number, line in enumerate(p["lines"], start=1):
-                taxable[str(line["tax_rate"])] += int(line["amount"])
-                line_rates[int(line.get("line_no", number))] = str(line["tax_rate"])
+                taxable[tax_rate_key(line["tax_rate"])] += int(line["amount"])
+                line_rates[int(line.get("line_no", number))] = tax_rate_key(line["tax_rate"])
             for tax in p["taxes"]:
-                rate = str(tax["rate"])
+                rate = tax_rate_key(tax["rate"])
                 mine[("net_sales", rate)] += taxable.pop(rate, 0) - \
                     (int(tax["tax"]) if inclusive else 0)
                 mine[("tax", rate)] += int(tax["tax"])
@@ -79,7 +80,8 @@ def expected_figures(events: Iterable[Any]) -> Figures:
             known = rates.get((store, str(p.get("original_sale_id"))), {})
             mine = defaultdict(int)
             for line in p["lines"]:
-                rate = str(line.get("tax_rate") or known.get(line.get("original_line_no"), "0"))
+                rate = tax_rate_key(line.get("tax_rate")
+                                    or known.get(line.get("original_line_no"), "0"))
                 mine[("net_sales", rate)] -= int(line["amount"]) - int(line["tax"])
                 mine[("tax", rate)] -= int(line["tax"])
             for refund in p.get("refunds", ()):

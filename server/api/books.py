@@ -212,7 +212,7 @@ async def post_manual_entry(request: web.Request) -> web.Response:
     async with request.app[keys.STORAGE].write() as conn:
         try:
             posted = await manual_entry(conn, body, request.app[keys.SETTINGS].chain.currency,
-                                        principal.name)
+                                        principal.name, request.app[keys.ACCOUNTING].chart)
         except BooksRefusal as exc:
             raise _refused(exc) from exc
         await audit.record(conn, principal, "journal.manual_entry", f"journal:{posted.key}",
@@ -341,6 +341,9 @@ def _gl_cursor(request: web.Request) -> tuple[tuple[date, str, int] | None, int 
     try:
         day, key, line_no, running = base64.urlsafe_b64decode(
             text + "=" * (-len(text) % 4)).decode().split("|")
+        if not (line_no.isascii() and line_no.isdigit()) or len(line_no) > 9 or \
+                abs(int(running)) >= 2**63:
+            raise ValueError(text)
         return (date.fromisoformat(day), key, int(line_no)), int(running)
     except ValueError:
         raise Problem(400, "cursor is not one this API issued; pass next_cursor from the "
@@ -503,9 +506,14 @@ async def post_pending_events(request: web.Request) -> web.Response:
     storage = request.app[keys.STORAGE]
     async with storage.read() as conn:
         store_ids = [r.store_id for r in await conn.execute(sa.select(stores.c.store_id))]
-    for store_id in store_ids:
-        posted[store_id] = await post_pending(storage, store_id, request.app[keys.ACCOUNTING])
-    return web.json_response({"posted": posted})
+    failed: dict[str, str] = {}
+    for store_id in store_ids:  # each store on its own: one's trouble does not stop the rest
+        try:
+            posted[store_id] = await post_pending(storage, store_id,
+                                                  request.app[keys.ACCOUNTING])
+        except sa.exc.SQLAlchemyError as exc:
+            failed[store_id] = repr(exc)[:300]
+    return web.json_response({"posted": posted, "failed": failed})
 
 
 # --- the nightly job ---------------------------------------------------------------------
@@ -574,7 +582,7 @@ async def close_month(request: web.Request) -> web.Response:
 async def close_fiscal_year(request: web.Request) -> web.Response:
     """Close a year's revenue and expenses into retained earnings (all its months closed)."""
     text = request.match_info["year"]
-    if not text.isdigit() or not 1900 <= int(text) <= 9999:
+    if not (text.isascii() and text.isdigit()) or not 1900 <= int(text) <= 9999:
         raise Problem(400, f"year must be a four-digit year, got {text!r}", field="year")
     principal = request[PRINCIPAL]
     async with request.app[keys.STORAGE].write() as conn:

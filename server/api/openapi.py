@@ -329,7 +329,8 @@ SCHEMAS.update({
         store_id=STR, held_through=INT, posted_through=INT, pending=INT,
         stuck_seq=NULLABLE_INT, stuck_reason=NULLABLE_STR)}),
     "PostedCounts": obj(posted={"type": "object",
-                                "additionalProperties": {"type": "integer"}}),
+                                "additionalProperties": {"type": "integer"}},
+                        failed={"type": "object", "additionalProperties": STR}),
     "PeriodList": obj(items={"type": "array", "items": obj(
         period=STR, status=STR, closed_at=INSTANT, closed_by=STR)}),
     "ClosedPeriod": obj(period=STR, status=STR, closed_by=STR),

@@ -38,7 +38,8 @@ def flag_param(request: web.Request, name: str) -> bool | None:
 
 def limit_param(request: web.Request) -> int:
     text = request.query.get("limit", str(DEFAULT_LIMIT))
-    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+    if not (text.isascii() and text.isdigit()) or len(text) > 6 or \
+            not 1 <= int(text) <= MAX_LIMIT:
         raise Problem(400, f"limit must be an integer from 1 to {MAX_LIMIT}, got {text!r}",
                       field="limit")
     return int(text)
@@ -56,7 +57,7 @@ def cursor_param(request: web.Request) -> int:
     try:
         decoded = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
         kind, _, value = decoded.partition(":")
-        if kind != "id" or not value.isdigit():
+        if kind != "id" or not (value.isascii() and value.isdigit()) or len(value) > 18:
             raise ValueError(decoded)
         return int(value)
     except ValueError:

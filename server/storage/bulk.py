@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from operator import itemgetter
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -106,8 +107,11 @@ async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[
         return
     if conn.dialect.name == "postgresql":
         raw = await conn.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-            table.name, records=rows, columns=names)
+        try:
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                table.name, records=rows, columns=names)
+        except asyncpg.PostgresError as exc:  # as SQLAlchemy would raise it from a statement
+            raise sa.exc.DBAPIError(f"COPY {table.name}", None, exc) from exc
         return
     params = _convert(rows, _converters(conn, table, names))
     for sql, flat in _multi_row(conn, table, names, params, per_statement=SQLITE_ROWS):

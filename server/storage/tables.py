@@ -423,12 +423,12 @@ sale_costs = sa.Table(  # what each posted sale's lines cost, for its void and r
     sa.Column("lines", sa.JSON, nullable=False),  # json, not jsonb: written once, read by key
 )
 
-transit_values = sa.Table(  # value shipped and received per transfer, until settled
+transit_values = sa.Table(  # value shipped and received per transfer, and written off
     "transit_values", metadata,
     sa.Column("transfer_id", sa.String(64), primary_key=True),
     sa.Column("shipped", JsonDoc),
     sa.Column("received", JsonDoc),
-    sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("written_off_minor", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 posting_cursors = sa.Table(  # each store's events are posted in order, through this seq

@@ -141,6 +141,14 @@ async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_fac
     lines = (await resp.text()).strip().splitlines()
     assert lines[0].startswith("entry_key,posted_date") and len(lines) > 10
 
+    # A store event's entry is corrected by the store (void, return), never reversed here.
+    sale_entry = (await _get(server, admin,
+                             "/api/v1/journal-entries?source=sale.completed&limit=1"))["items"][0]
+    resp = await server.post(f"/api/v1/journal-entries/{sale_entry['entry_key']}/reverse",
+                             headers=admin, json={"business_date": sale_entry["business_date"],
+                                                  "memo": "try"})
+    await assert_problem(resp, 409, "store corrects it")
+
     # The nightly job: nothing left to post, the closed business day recorded, no difference.
     resp = await server.post("/api/v1/books/jobs/nightly/run", headers=admin)
     run = await resp.json()
@@ -246,6 +254,15 @@ async def test_manual_entries_are_checked_and_refused_whole(
             (entry({"account": "1000", "debit": 5.5}, {"account": "3000", "credit": 5.5}),
              422, ("decimal string",)),
             ({**good, "memo": ""}, 422, ("memo",)),
+            (entry({"account": "1200", "debit": "5.00"}, {"account": "3000", "credit": "5.00"}),
+             422, ("stock events",)),
+            (entry({"account": "1000", "debit": "5.00", "store_id": "S999"},
+                   {"account": "3000", "credit": "5.00", "store_id": "S999"}),
+             422, ("not an enrolled store",)),
+            (entry({"account": "1000", "debit": "sNaN"}, {"account": "3000", "credit": "1"}),
+             422, ("debit",)),
+            (entry({"account": "1000", "debit": "1E+999999999"},
+                   {"account": "3000", "credit": "1"}), 422, ("debit",)),
             ({**good, "business_date": "2026-13-01"}, 422, ("business_date",))):
         resp = await server.post("/api/v1/journal-entries", headers=admin, json=body)
         await assert_problem(resp, status, *words)
@@ -296,6 +313,17 @@ async def test_manual_entries_are_checked_and_refused_whole(
     resp = await server.post("/api/v1/journal-entries", headers=admin, json=entry(
         {"account": "6200", "debit": "1.00"}, {"account": "1000", "credit": "1.00"}))
     await assert_problem(resp, 422, "deactivated")
+
+    # Odd numbers in paths and queries are 400s, not crashes.
+    for path in ("/api/v1/fiscal-years/%C2%B2/close", "/api/v1/fiscal-periods/0000-01/close",
+                 "/api/v1/fiscal-periods/%EF%BC%92%EF%BC%90%EF%BC%92%EF%BC%95-01/close"):
+        resp = await server.post(path, headers=admin)
+        await assert_problem(resp, 400)
+    resp = await server.get("/api/v1/journal-entries?limit=%C2%B9", headers=admin)
+    await assert_problem(resp, 400, "limit")
+    resp = await server.post("/api/v1/journal-entries", headers={
+        **admin, "Content-Type": "application/json"}, data='{"entry_id": ' + "9" * 5000 + "}")
+    await assert_problem(resp, 400)
 
     # A month that has not ended cannot close; a bad period is a 400.
     resp = await server.post(f"/api/v1/fiscal-periods/{today[:7]}/close", headers=admin)
@@ -426,3 +454,63 @@ async def test_books_catch_up_on_events_held_before_they_were_kept(
     assert verified["ok"] is True, verified["differences"]
     trial = await _get(server, admin, "/api/v1/books/trial-balance")
     assert trial["balanced"] is True
+
+
+
+async def test_goods_never_stocked_cost_their_standard_cost_in_every_push(
+        server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any) -> None:
+    office = await set_up_head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    resp = await server.put("/api/v1/products/2001", headers=office.admin, json={
+        "name": "Dish soap", "price": "1.99", "tax_rate": "19", "cost": "0.90"})
+    assert resp.status == 200
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/"),
+        sync_token=office.store_tokens["S001"]))
+    agent = await aiohttp_client(create_agent(settings))
+    from tests.integration.agent_helpers import open_till, sale
+
+    await open_till(agent)
+    for _ in range(2):  # one sale per push: the second finds the position the first left
+        status, _body = await call(agent, "POST", "/api/v1/sales", sale({"sku": "2001"}))
+        assert status == 201
+        ledger = Ledger(settings.ledger.path, "S001")
+        await ledger.open()
+        try:
+            await push_pending(ledger, settings, SystemClock())
+        finally:
+            await ledger.close()
+    entries = (await _get(server, office.admin,
+                          "/api/v1/journal-entries?source=sale.completed"))["items"]
+    assert len(entries) == 2
+    for entry in entries:
+        cogs = [ln for ln in entry["lines"] if ln["account"] == "5000"]
+        assert [ln["debit"] for ln in cogs] == ["0.90"], entry
+
+
+async def test_a_renumbered_chart_moves_its_roles(central_url: str,
+                                                  server_settings: Any) -> None:
+    import tomllib
+
+    from server.accounting.chart import DEFAULT_CHART, parse_chart
+    from server.accounting.posting import sync_chart
+    from server.storage.tables import accounts
+
+    await set_up_head_office(server_settings)
+    data = tomllib.loads(DEFAULT_CHART.read_text(encoding="utf-8"))
+    storage = Storage(central_url)
+    try:
+        async with storage.write() as conn:
+            assert await sync_chart(conn, parse_chart(data)) == len(data["account"])
+        for account in data["account"]:  # cash moves from 1000 to 1010
+            if account["code"] == "1000":
+                account["code"] = "1010"
+        data["tenders"]["cash"] = "1010"
+        async with storage.write() as conn:
+            assert await sync_chart(conn, parse_chart(data)) == 1
+            roles = dict((await conn.execute(sa.select(accounts.c.code, accounts.c.role)
+                                             .where(accounts.c.code.in_(["1000", "1010"])))
+                          ).all())
+        assert roles == {"1000": None, "1010": "cash"}
+    finally:
+        await storage.dispose()

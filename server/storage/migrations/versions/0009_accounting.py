@@ -165,7 +165,7 @@ def upgrade() -> None:
         sa.Column("transfer_id", sa.String(64), primary_key=True),
         sa.Column("shipped", JsonDoc),
         sa.Column("received", JsonDoc),
-        sa.Column("settled", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("written_off_minor", sa.BigInteger, nullable=False, server_default="0"),
     )
     op.create_table(
         "posting_cursors",
