@@ -259,9 +259,12 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
             standard[row.sku] = row.cost_minor
     books = Books(chart=accounting.chart, currency=accounting.currency,
                   costs=CostBook(positions=positions, standard_costs=standard))
-    referenced = sorted({str(e.payload.get("sale_id") if e.kind == "sale.voided"
-                             else e.payload.get("original_sale_id"))
-                         for e in events if e.kind in ("sale.voided", "return.completed")
+    # Sales the batch refers to (voids, returns) and the batch's own sale ids (a sale id
+    # posted before is a duplicate).
+    referenced = sorted({str(e.payload.get("original_sale_id")
+                             if e.kind == "return.completed" else e.payload.get("sale_id"))
+                         for e in events if e.kind in ("sale.voided", "return.completed",
+                                                       "sale.completed")
                          and (e.payload.get("sale_id") or e.payload.get("original_sale_id"))})
     for start in range(0, len(referenced), 500):
         for row in await conn.execute(sa.select(sale_costs).where(

@@ -196,8 +196,13 @@ def _sale(event: StoreEvent, books: Books) -> list[Posting]:
             amount, change_left = amount - change_left, 0
         lines.append(_tender_line(chart, str(tender["type"]), amount))
     key = (event.store_id, str(p["sale_id"]))
-    books.sales[key] = SaleCost(event.seq, costs)
-    books.new_sales.append(key)
+    if key in books.sales:  # the same sale id twice: posted (it is an authentic event), noted
+        _note(books, event, "duplicate_sale_id", sale_id=key[1],
+              first_seq=books.sales[key].seq,
+              problem="a second sale with this id; its void or returns refer to the first")
+    else:
+        books.sales[key] = SaleCost(event.seq, costs)
+        books.new_sales.append(key)
     return lines
 
 
