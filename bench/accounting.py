@@ -332,6 +332,8 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--skip-statements", action="store_true")
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
+                        help="Which database(s) the posting overhead is measured on.")
     args = parser.parse_args()
     if args.quick:
         args.sales, args.lines, args.requests = 2_500, 200_000, 10
@@ -339,7 +341,8 @@ async def main() -> None:
     console.print(f"code: {code_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-books-") as tmp:
         folder = Path(tmp)
-        for backend in ("sqlite", "postgresql"):
+        backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+        for backend in backends:
             figures = await posting_overhead(backend, args.sales, args.repeat, folder, console)
             print_figures(console, f"posting overhead ({backend})", figures)
         if not args.skip_statements:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 def share(value: int, part: int, whole: int) -> int:
@@ -41,14 +42,12 @@ class Position:
     unit_cost_minor: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Taken:
+class Taken(NamedTuple):  # named tuples: one is made per line of every sale
     cost_minor: int
     standard_cost_used: bool = False  # no known cost: the product's standard cost (or 0)
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):
     variance_minor: int = 0  # re-costing of units sold while the position was negative
 
 
