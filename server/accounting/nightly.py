@@ -27,7 +27,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from config.settings import AccountingSettings
-from server.accounting.posting import Accounting, post_pending
+from server.accounting.posting import Accounting, post_stores
 from server.accounting.verify import verify_books
 from server.storage import Storage
 from server.storage.tables import (
@@ -94,14 +94,8 @@ async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str
                 sa.or_(posting_cursors.c.posted_through.is_(None),
                        posting_cursors.c.posted_through < stores.c.high_water,
                        posting_cursors.c.stuck_seq.is_not(None))))]
-    posted: dict[str, Any] = {}
-    for store_id in behind:  # one store's trouble must not keep the others' books behind
-        try:
-            posted[store_id] = await post_pending(storage, store_id, accounting)
-        except sa.exc.SQLAlchemyError as exc:
-            log.error("nightly books job: posting store %s failed: %s", store_id, exc)
-            posted[store_id] = f"failed: {exc!r}"[:300]
-    return posted
+    posted, failed = await post_stores(storage, accounting, behind)
+    return {**posted, **{store_id: f"failed: {why}"[:300] for store_id, why in failed.items()}}
 
 
 async def close_store_days(storage: Storage, accounting: Accounting) -> int:

@@ -21,14 +21,19 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounting.chart import Chart, load_chart
 from server.accounting.costing import CostBook, Position
 from server.accounting.rules import Books, Draft, Line, SaleCost, Transit, event_key, post_event
 from server.storage import Storage
-from server.storage.bulk import add_to_rows, insert_rows, insert_statements
+from server.storage.bulk import (
+    add_to_rows,
+    dialect_insert,
+    insert_rows,
+    insert_statements,
+    replace_rows,
+)
 from server.storage.tables import (
     accounts,
     catalog_products,
@@ -156,6 +161,21 @@ async def post_pending(storage: Storage, store_id: str, accounting: Accounting,
         total += posted
         if posted < len(events):  # it stopped at an event it cannot post
             return total
+
+
+async def post_stores(storage: Storage, accounting: Accounting,
+                      store_ids: Sequence[str]) -> tuple[dict[str, int], dict[str, str]]:
+    """:func:`post_pending` for each store on its own, so one store's trouble never keeps
+    the others' books behind: (events posted per store, why it failed per store)."""
+    posted: dict[str, int] = {}
+    failed: dict[str, str] = {}
+    for store_id in store_ids:
+        try:
+            posted[store_id] = await post_pending(storage, store_id, accounting)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("posting store %s failed: %s", store_id, exc)
+            failed[store_id] = repr(exc)[:300]
+    return posted, failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,9 +306,7 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     if transfer_ids:
         # Both ends of a transfer may be pushed at once by two stores: make the rows exist,
         # then lock them (in id order), so neither push overwrites the other's side.
-        insert = (postgresql.insert(transit_values) if conn.dialect.name == "postgresql"
-                  else sqlite.insert(transit_values))
-        await conn.execute(insert.on_conflict_do_nothing(), [
+        await conn.execute(dialect_insert(conn, transit_values).on_conflict_do_nothing(), [
             {"transfer_id": t, "written_off_minor": 0} for t in transfer_ids])
         for row in await conn.execute(sa.select(transit_values).where(
                 transit_values.c.transfer_id.in_(transfer_ids))
@@ -303,11 +321,11 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
              "value_minor": p.value_minor, "unit_cost_minor": p.unit_cost_minor}
             for (store, sku), p in books.costs.positions.items()
             if (store, sku) in books.costs.touched]
-    await _replace(conn, cost_positions, ("store_id", "sku"), rows)
+    await replace_rows(conn, cost_positions, ("store_id", "sku"), rows)
     costs = [(store, sale_id, books.sales[(store, sale_id)].seq,
               {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()})
              for store, sale_id in books.new_sales]
-    await _replace(conn, sale_costs, ("store_id", "sale_id"), [
+    await replace_rows(conn, sale_costs, ("store_id", "sale_id"), [
         {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
          "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
         for store, sale_id in sorted(books.changed_sales - set(books.new_sales))])
@@ -317,7 +335,7 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
     else:
         await insert_rows(conn, sale_costs, [{"store_id": a, "sale_id": b, "seq": c,
                                               "lines": d} for a, b, c, d in costs])
-    await _replace(conn, transit_values, ("transfer_id",), [
+    await replace_rows(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
          "received": books.transits[t].received,
          "written_off_minor": books.transits[t].written_off}
@@ -347,19 +365,6 @@ async def _file_notes(conn: AsyncConnection, books: Books) -> None:
         await conn.execute(reconciliation_items.insert(), [
             {"store_id": n.store_id, "seq": n.seq, "kind": n.kind, "detail": n.detail,
              "status": "open", "created_at": now} for n in first.values()])
-
-
-async def _replace(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
-                   rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
-              else sqlite.insert(table))
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={name: insert.excluded[name] for name in rows[0] if name not in keys})
-    for start in range(0, len(rows), 1000):
-        await conn.execute(statement, rows[start:start + 1000])
 
 
 # --- writing entries ---------------------------------------------------------------------

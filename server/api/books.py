@@ -26,7 +26,7 @@ from server.accounting.journal import (
     set_account_active,
 )
 from server.accounting.nightly import run_nightly
-from server.accounting.posting import post_pending
+from server.accounting.posting import post_stores
 from server.accounting.verify import verify_books
 from server.api.params import (
     cursor_param,
@@ -502,17 +502,10 @@ async def posting_status(request: web.Request) -> web.Response:
 @requires(Permission.BOOKS_WRITE)
 async def post_pending_events(request: web.Request) -> web.Response:
     """Post every store's events the books have not reached (retrying stuck ones)."""
-    posted: dict[str, int] = {}
     storage = request.app[keys.STORAGE]
     async with storage.read() as conn:
         store_ids = [r.store_id for r in await conn.execute(sa.select(stores.c.store_id))]
-    failed: dict[str, str] = {}
-    for store_id in store_ids:  # each store on its own: one's trouble does not stop the rest
-        try:
-            posted[store_id] = await post_pending(storage, store_id,
-                                                  request.app[keys.ACCOUNTING])
-        except sa.exc.SQLAlchemyError as exc:
-            failed[store_id] = repr(exc)[:300]
+    posted, failed = await post_stores(storage, request.app[keys.ACCOUNTING], store_ids)
     return web.json_response({"posted": posted, "failed": failed})
 
 

@@ -134,13 +134,33 @@ async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[di
     return out
 
 
-async def add_to_rows(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
-                      values: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
-    """Insert rows, or add their ``summed`` columns to the rows already there (an upsert)."""
-    insert = (postgresql.insert(table) if conn.dialect.name == "postgresql"
-              else sqlite.insert(table))
+def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the connection's dialect."""
+    return (postgresql.insert(table) if conn.dialect.name == "postgresql"
+            else sqlite.insert(table))
+
+
+async def _upsert(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+                  rows: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
+    if not rows:
+        return
+    insert = dialect_insert(conn, table)
     statement = insert.on_conflict_do_update(
         index_elements=[table.c[k] for k in keys],
-        set_={name: table.c[name] + insert.excluded[name] for name in summed})
-    for start in range(0, len(values), 1000):
-        await conn.execute(statement, values[start:start + 1000])
+        set_={name: table.c[name] + insert.excluded[name] if name in summed
+              else insert.excluded[name] for name in rows[0] if name not in keys})
+    for start in range(0, len(rows), 1000):
+        await conn.execute(statement, rows[start:start + 1000])
+
+
+async def add_to_rows(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+                      values: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
+    """Insert rows, or add their ``summed`` columns to the rows already there (an upsert;
+    any other column takes the new value)."""
+    await _upsert(conn, table, keys, values, summed)
+
+
+async def replace_rows(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
+                       rows: list[dict[str, Any]]) -> None:
+    """Insert rows, or overwrite the rows already there with the same ``keys``."""
+    await _upsert(conn, table, keys, rows, ())
