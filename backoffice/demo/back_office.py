@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backoffice.demo.shopping import CASHIERS, CATALOG, WEIGHED
+from sync.money import format_minor
 
 TRANSFER_ID = "TR-DEMO-1"
 
@@ -192,8 +193,8 @@ async def show_books(console: Console, server_url: str, admin_token: str,
         cogs = sum(r["amount_minor"] for r in pnl["items"] if r["code"] == "5000")
         other = sum(r["amount_minor"] for r in pnl["items"]
                     if r["section"] == "expenses" and r["code"] != "5000")
-        table.add_row(store_id, _money(revenue), _money(cogs), _money(revenue - cogs),
-                      _money(other), pnl["net_income"])
+        table.add_row(store_id, *(format_minor(v, 2) for v in (revenue, cogs, revenue - cogs,
+                                                                other)), pnl["net_income"])
     console.print(table)
     owed = ", ".join(f"{t['tax']} at {t['rate']} %" for t in tax)
     console.print(f"trial balance: debits {trial['total_debit']} = credits "
@@ -208,8 +209,3 @@ async def show_books(console: Console, server_url: str, admin_token: str,
     if export_to is not None:
         console.print(f"the books as a beancount ledger: {export_to}")
     return bool(verified["ok"] and trial["balanced"])
-
-
-def _money(minor: int) -> str:
-    sign = "-" if minor < 0 else ""
-    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"

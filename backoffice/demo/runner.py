@@ -57,6 +57,7 @@ from drivers.emulators import NetworkPrinter, preview_png
 from drivers.status import PrinterState
 from server.admin import enroll_store, init_database
 from server.storage import Storage
+from sync.money import format_minor
 
 TIMEZONES = ("America/New_York", "Europe/Berlin", "America/Los_Angeles", "Europe/London",
              "Asia/Tokyo", "Australia/Sydney")
@@ -402,8 +403,8 @@ async def _reconcile(options: DemoOptions, console: Console, stores: list[DemoSt
                   and pending == 0 and sound[store.store_id])
             all_ok &= ok
             table.add_row(store.store_id, row["business_date"], str(row["count"]),
-                          _money(row["total_minor"]), str(ho["count"]),
-                          _money(ho["total_minor"]), str(pending),
+                          format_minor(row["total_minor"], 2), str(ho["count"]),
+                          format_minor(ho["total_minor"], 2), str(pending),
                           "yes" if sound[store.store_id] else "[red]NO[/]",
                           "[green]ok[/]" if ok else "[red]MISMATCH[/]")
     console.print(table)
@@ -494,9 +495,3 @@ async def _json(resp: aiohttp.ClientResponse, expected: int) -> Any:
         raise RuntimeError(f"{resp.method} {resp.url} answered {resp.status} (expected "
                            f"{expected}): {body}")
     return body
-
-
-def _money(minor: int) -> str:
-    return f"{minor // 100}.{minor % 100:02d}"
-
-
