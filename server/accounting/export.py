@@ -16,12 +16,13 @@ import hashlib
 import io
 import re
 from collections.abc import AsyncIterator
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.accounting.reports import ledger_sums
 from server.storage.tables import accounts, journal_entries, journal_lines, ledger_daily
 from sync.money import exponent_of, format_minor
 
@@ -106,17 +107,6 @@ async def _entries(conn: AsyncConnection, start: date | None,
             yield head, grouped[head.entry_key]
 
 
-async def _brought_forward(conn: AsyncConnection, before: date) -> list[Any]:
-    return list(await conn.execute(
-        sa.select(ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
-                  ledger_daily.c.currency,
-                  sa.func.sum(ledger_daily.c.debit_minor - ledger_daily.c.credit_minor)
-                  .label("balance"))
-        .where(ledger_daily.c.posted_date < before)
-        .group_by(ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
-                  ledger_daily.c.currency)))
-
-
 async def _used_accounts(conn: AsyncConnection, end: date | None) -> list[Any]:
     query = sa.select(ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
                       sa.func.min(ledger_daily.c.posted_date).label("first")).group_by(
@@ -141,7 +131,8 @@ async def beancount(conn: AsyncConnection, currency: str, start: date | None = N
     yield "".join(f"{when.isoformat()} open {account}\n"
                   for account, when in sorted(opened_on.items())) + "\n"
     if start is not None:
-        forward = [r for r in await _brought_forward(conn, start) if r.balance]
+        forward = [r for r in await ledger_sums(conn, through=start - timedelta(days=1))
+                   if r.balance]
         if forward:
             postings = "".join(f"  {name(r.account_code, r.store_id, r.sub)}  "
                                f"{format_minor(int(r.balance), exponent_of(r.currency))} "

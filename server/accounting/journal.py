@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounting.chart import Chart, check_account
 from server.accounting.posting import closed_periods, lock_periods, write_entries
+from server.accounting.reports import ledger_sums
 from server.accounting.rules import Draft, Line, consolidate
 from server.storage.tables import (
     accounts,
     fiscal_periods,
     journal_entries,
     journal_lines,
-    ledger_daily,
     stores,
 )
 from sync.money import exponent_of
@@ -272,15 +272,7 @@ async def close_year(conn: AsyncConnection, year: int, chart: Chart, actor: str)
 
     types = {r.code: r.type for r in await conn.execute(sa.select(accounts.c.code,
                                                                   accounts.c.type))}
-    rows = await conn.execute(
-        sa.select(ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
-                  ledger_daily.c.currency,
-                  sa.func.sum(ledger_daily.c.debit_minor - ledger_daily.c.credit_minor)
-                  .label("balance"))
-        .where(ledger_daily.c.posted_date >= date(year, 1, 1),
-               ledger_daily.c.posted_date <= date(year, 12, 31))
-        .group_by(ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
-                  ledger_daily.c.currency))
+    rows = await ledger_sums(conn, start=date(year, 1, 1), through=date(year, 12, 31))
     per_store: dict[tuple[str, str], list[Line]] = {}
     for row in rows:
         if types.get(row.account_code) not in ("revenue", "expense") or not row.balance:

@@ -71,6 +71,22 @@ async def balances(conn: AsyncConnection, *, start: date | None = None,
     return sorted(out, key=lambda b: (b.code, b.sub, b.currency))
 
 
+async def ledger_sums(conn: AsyncConnection, *, start: date | None = None,
+                      through: date | None = None) -> list[Any]:
+    """Balance (debit positive) per account, store, sub-account and currency over posting
+    dates ``start``..``through``: what a closing entry or an export's balances brought
+    forward are made of."""
+    group = (ledger_daily.c.account_code, ledger_daily.c.store_id, ledger_daily.c.sub,
+             ledger_daily.c.currency)
+    query = sa.select(*group, sa.func.sum(ledger_daily.c.debit_minor
+                                          - ledger_daily.c.credit_minor).label("balance"))
+    if start is not None:
+        query = query.where(ledger_daily.c.posted_date >= start)
+    if through is not None:
+        query = query.where(ledger_daily.c.posted_date <= through)
+    return list(await conn.execute(query.group_by(*group)))
+
+
 async def trial_balance(conn: AsyncConnection, as_of: date | None,
                         store_id: str | None = None, by_sub: bool = False
                         ) -> list[AccountBalance]:
