@@ -31,6 +31,7 @@ from server.accounting.verify import verify_books
 from server.api.params import (
     cursor_param,
     date_param,
+    date_range,
     encode_cursor,
     flag_param,
     iso_utc,
@@ -56,17 +57,6 @@ routes = web.RouteTableDef()
 def _refused(exc: BooksRefusal) -> Problem:
     extra: dict[str, Any] = {"field": exc.field} if exc.field else {}
     return Problem(exc.status, exc.detail, **extra)
-
-
-def _range(request: web.Request) -> tuple[date | None, date | None]:
-    start, end = date_param(request, "from"), date_param(request, "to")
-    if start and end and start > end:
-        raise Problem(400, f"from ({start}) is after to ({end})", field="from")
-    return start, end
-
-
-def _money_pair(request: web.Request, minor: int) -> tuple[str, int]:
-    return money_text(request, minor), minor
 
 
 # --- accounts ----------------------------------------------------------------------------
@@ -168,7 +158,7 @@ async def _entry_json(request: web.Request, conn: Any, heads: list[Any]) -> list
 async def list_entries(request: web.Request) -> web.Response:
     """Journal entries with their lines, in posting order, a page at a time."""
     limit, after = limit_param(request), cursor_param(request)
-    start, end = _range(request)
+    start, end = date_range(request)
     query = (sa.select(journal_entries).where(journal_entries.c.id > after,
                                               journal_entries.c.line_count > 0)
              .order_by(journal_entries.c.id).limit(limit + 1))
@@ -294,7 +284,7 @@ async def trial_balance(request: web.Request) -> web.Response:
 async def income_statement(request: web.Request) -> web.Response:
     """Profit and loss over posting dates ``from``..``to``: revenue (credit positive, returns
     and discounts reducing it) and expenses (debit positive), and the net income."""
-    start, end = _range(request)
+    start, end = date_range(request)
     store_id = request.query.get("store_id")
     async with request.app[keys.STORAGE].read() as conn:
         rows = await reports.income_statement(conn, start, end, store_id)
@@ -356,7 +346,7 @@ async def general_ledger(request: web.Request) -> web.Response:
     """One account's lines in posting order with a running balance (debit positive) from the
     balance brought forward, a page at a time."""
     code = request.match_info["code"]
-    start, end = _range(request)
+    start, end = date_range(request)
     limit = limit_param(request)
     after, running = _gl_cursor(request)
     store_id = request.query.get("store_id")
@@ -398,7 +388,7 @@ async def general_ledger(request: web.Request) -> web.Response:
 async def sales_tax(request: web.Request) -> web.Response:
     """Per tax rate over posting dates: net sales and the tax owed (collected less
     refunded)."""
-    start, end = _range(request)
+    start, end = date_range(request)
     store_id = request.query.get("store_id")
     async with request.app[keys.STORAGE].read() as conn:
         rows = await reports.sales_tax(conn, request.app[keys.ACCOUNTING].chart, start, end,
@@ -416,7 +406,7 @@ async def sales_tax(request: web.Request) -> web.Response:
 async def cash_over_short(request: web.Request) -> web.Response:
     """Per store and cashier: closed till sessions, cash over (+) or short (−), and the
     largest single shortage, over business dates."""
-    start, end = _range(request)
+    start, end = date_range(request)
     async with request.app[keys.STORAGE].read() as conn:
         rows = await reports.cash_over_short(conn, start, end, request.query.get("store_id"))
     items = [{**r, "over_short": money_text(request, r["over_short_minor"]),
@@ -448,7 +438,7 @@ async def export_books(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "beancount")
     if fmt not in ("beancount", "csv"):
         raise Problem(400, f"format must be beancount or csv, got {fmt!r}", field="format")
-    start, end = _range(request)
+    start, end = date_range(request)
     suffix = "csv" if fmt == "csv" else "beancount"
     response = web.StreamResponse(headers={
         "Content-Type": "text/csv; charset=utf-8" if fmt == "csv"

@@ -26,6 +26,14 @@ def date_param(request: web.Request, name: str) -> date | None:
         raise Problem(400, f"{name} must be a date YYYY-MM-DD, got {text!r}", field=name) from None
 
 
+def date_range(request: web.Request) -> tuple[date | None, date | None]:
+    """The ``from`` and ``to`` dates of a query, either optional; 400 when from is after to."""
+    start, end = date_param(request, "from"), date_param(request, "to")
+    if start and end and start > end:
+        raise Problem(400, f"from ({start}) is after to ({end})", field="from")
+    return start, end
+
+
 def flag_param(request: web.Request, name: str) -> bool | None:
     """A ``true``/``false`` query parameter; None when absent, 400 for anything else."""
     text = request.query.get(name)

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem
 from server import keys
-from server.api.params import date_param, money_text
+from server.api.params import date_range, money_text
 from server.api.tabular import report_response
 from server.roles import Permission, requires
 from server.storage.tables import (
@@ -58,9 +58,7 @@ def _percent(part: int, whole: int) -> str | None:
 
 
 def _dates(request: web.Request, column: Any, query: Any) -> Any:
-    start, end = date_param(request, "from"), date_param(request, "to")
-    if start and end and start > end:
-        raise Problem(400, f"from ({start}) is after to ({end})", field="from")
+    start, end = date_range(request)
     if start is not None:
         query = query.where(column >= start)
     if end is not None:
