@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
 from typing import Any
 
 from config import AgentSettings
@@ -33,6 +34,19 @@ class DeviceState:
         self._device = device
         self.state = "unknown"
         self.detail: str | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background, kept until it is done (and cancelled on stop)."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _cancel_tasks(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     def _set(self, state: str, detail: str | None) -> None:
         if (state, detail) != (self.state, self.detail):
@@ -53,7 +67,6 @@ class DisplayService(DeviceState):
         self._health: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._idle_task: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         self.lines: tuple[str, str] = ("", "")
 
     def status(self) -> dict[str, Any]:
@@ -62,9 +75,7 @@ class DisplayService(DeviceState):
 
     def show(self, upper: str, lower: str = "", *, then_idle: bool = False) -> None:
         """Put two lines on the display in the background."""
-        task = asyncio.create_task(self._show(upper, lower))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(self._show(upper, lower))
         if self._idle_task is not None:
             self._idle_task.cancel()
             self._idle_task = None
@@ -83,12 +94,10 @@ class DisplayService(DeviceState):
                 await self._show(*self.lines)
 
     async def stop(self) -> None:
-        if self._health is not None:
-            self._tasks.add(self._health)
-        for task in (*self._tasks, *([self._idle_task] if self._idle_task else [])):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for task in (self._health, self._idle_task):
+            if task is not None:
+                self._tasks.add(task)
+        await self._cancel_tasks()
 
     async def _idle_later(self) -> None:
         await asyncio.sleep(self._idle_seconds)
@@ -179,7 +188,6 @@ class DrawerService(DeviceState):
         self._driver = serial_drawer(settings)
         self._health_seconds = config.health_seconds
         self._lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
         self.openings = 0
         self.last_opened_for: str | None = None
 
@@ -224,14 +232,6 @@ class DrawerService(DeviceState):
             await self.read()
             await asyncio.sleep(self._health_seconds)
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._cancel_tasks()
         await asyncio.to_thread(self._driver.close)
