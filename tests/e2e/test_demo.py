@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import sys
 from pathlib import Path
 
 from backoffice.demo.processes import run_command
+from tests.integration.helpers import bean_check
 
 
 async def test_demo_reconciles_every_store(tmp_path: Path) -> None:
@@ -20,12 +18,7 @@ async def test_demo_reconciles_every_store(tmp_path: Path) -> None:
     flat = " ".join(output.split())
     assert "(balanced)" in flat and "books verify:" in flat and "agrees with the events" in flat
     # The demo's books, exported, pass beancount's own checker.
-    checker = shutil.which("bean-check") or str(Path(sys.executable).parent / "bean-check")
-    process = await asyncio.create_subprocess_exec(
-        checker, str(tmp_path / "books.beancount"), stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    checked, _ = await process.communicate()
-    assert process.returncode == 0, checked.decode()
+    await bean_check(tmp_path / "books.beancount")
 
 
 async def test_demo_with_a_wrong_token_names_the_store_and_exits_1() -> None:

@@ -4,7 +4,10 @@ store events with realistic payloads, and checks of problem+json answers."""
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -221,3 +224,12 @@ async def push(server: TestClient, body: bytes, headers: dict[str, str] | None,
                content_type: str = CONTENT_TYPE) -> ClientResponse:
     return await server.post(PUSH_PATH, data=body, headers={
         **(headers or {}), "Content-Type": content_type})
+
+
+async def bean_check(path: Path) -> None:
+    """beancount's own checker accepts the ledger at ``path`` (beancount: the test extra)."""
+    checker = shutil.which("bean-check") or str(Path(sys.executable).parent / "bean-check")
+    process = await asyncio.create_subprocess_exec(
+        checker, str(path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()

@@ -6,9 +6,6 @@ types by hand is checked and refused whole when wrong, down to the database itse
 
 from __future__ import annotations
 
-import asyncio
-import shutil
-import sys
 from collections import defaultdict
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -26,7 +23,7 @@ from store_agent.clock import SystemClock
 from store_agent.ledger import Ledger
 from store_agent.sync_client import push_pending
 from tests.integration.agent_helpers import MANAGER, call, new_id, prepared_settings
-from tests.integration.helpers import assert_problem, set_up_head_office
+from tests.integration.helpers import assert_problem, bean_check, set_up_head_office
 from tests.integration.store_day import store_day
 
 PRODUCTS = (("1001", "Whole milk 1 l", "1.29", "0.80"), ("1002", "Rye bread", "2.49", "1.10"),
@@ -133,7 +130,7 @@ async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_fac
     assert resp.status == 200
     ledger_file = tmp_path / "books.beancount"
     ledger_file.write_text(await resp.text(), encoding="utf-8")
-    await _bean_check(ledger_file)
+    await bean_check(ledger_file)
     assert _beancount_balances(ledger_file) == {
         r["code"]: Decimal(r["debit"] or "0") - Decimal(r["credit"] or "0")
         for r in trial["items"]}
@@ -167,14 +164,14 @@ async def test_a_store_day_in_the_books(server_settings: Any, agent_settings_fac
                                         str(tmp_path / "cli.beancount"), "--config",
                                         str(config)])
     assert status == 0, output
-    await _bean_check(tmp_path / "cli.beancount")
+    await bean_check(tmp_path / "cli.beancount")
     today = datetime.now(UTC).date()
     status, output = await run_command(["books", "export", "--from", today.isoformat(),
                                         "--to", today.isoformat(), "-o",
                                         str(tmp_path / "today.beancount"), "--config",
                                         str(config)])
     assert status == 0, output
-    await _bean_check(tmp_path / "today.beancount")
+    await bean_check(tmp_path / "today.beancount")
 
     # A wrong posting — balanced, so the database takes it — is what verify is for: revenue
     # moved from the 7 % rate to 19 % under a store event's name.
@@ -206,14 +203,6 @@ async def _insert_entry(url: str, key: str, seq: int,
                 created_at=now))
     finally:
         await storage.dispose()
-
-
-async def _bean_check(path: Path) -> None:
-    checker = shutil.which("bean-check") or str(Path(sys.executable).parent / "bean-check")
-    process = await asyncio.create_subprocess_exec(
-        checker, str(path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    output, _ = await process.communicate()
-    assert process.returncode == 0, output.decode()
 
 
 def _beancount_balances(path: Path) -> dict[str, Decimal]:
