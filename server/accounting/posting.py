@@ -208,22 +208,14 @@ async def _pending(conn: AsyncConnection, store_id: str, after: int,
 async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
                 accounting: Accounting) -> int:
     books = await load_books(conn, store_id, events, accounting)
-    drafts: list[Draft] = []
-    stuck: tuple[int, str] | None = None
-    for index, event in enumerate(events):
-        try:
-            draft = post_event(event, books)
-        except _UNPOSTABLE as exc:
-            stuck = (event.seq, f"{event.kind} could not be posted: {exc!r}"[:500])
-            log.warning("store %s seq %s: %s", store_id, event.seq, stuck[1])
-            # The failed event may have moved cost positions part-way: redo the batch up to
-            # it from freshly loaded books.
-            events = events[:index]
-            books = await load_books(conn, store_id, events, accounting)
-            drafts = [d for d in (post_event(e, books) for e in events) if d is not None]
-            break
-        if draft is not None:
-            drafts.append(draft)
+    drafts, stuck = _drafts(events, books)
+    if stuck is not None:
+        log.warning("store %s seq %s: %s", store_id, stuck[0], stuck[1])
+        # The failed event may have moved cost positions part-way: redo the batch up to it
+        # from freshly loaded books.
+        events = [e for e in events if e.seq < stuck[0]]
+        books = await load_books(conn, store_id, events, accounting)
+        drafts, _ = _drafts(events, books)
     await write_entries(conn, drafts)
     await save_books(conn, books)
     values: dict[str, Any] = {}
@@ -236,6 +228,20 @@ async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
         await conn.execute(posting_cursors.update()
                            .where(posting_cursors.c.store_id == store_id).values(**values))
     return len(events)
+
+
+def _drafts(events: Sequence[StoreEvent],
+            books: Books) -> tuple[list[Draft], tuple[int, str] | None]:
+    """The batch's entries, up to the first event the rules cannot post (and why)."""
+    drafts: list[Draft] = []
+    for event in events:
+        try:
+            draft = post_event(event, books)
+        except _UNPOSTABLE as exc:
+            return drafts, (event.seq, f"{event.kind} could not be posted: {exc!r}"[:500])
+        if draft is not None:
+            drafts.append(draft)
+    return drafts, None
 
 
 # --- the books a batch touches -----------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -51,15 +52,15 @@ def _converters(conn: AsyncConnection, table: sa.Table,
 
 def _convert(rows: Iterable[tuple[Any, ...]],
              converted: list[tuple[int, Any]]) -> list[tuple[Any, ...]]:
-    if not converted:
-        return list(rows)
-    out = []
-    for row in rows:
-        values = list(row)
-        for index, processor in converted:
-            values[index] = processor(values[index])
-        out.append(tuple(values))
-    return out
+    """Rows with the ``converted`` columns passed through their processors — column by
+    column (``map`` and ``zip`` loop in C), not value by value in Python."""
+    rows = list(rows)
+    if not converted or not rows:
+        return rows
+    columns: list[Iterable[Any]] = list(zip(*rows, strict=True))
+    for index, processor in converted:
+        columns[index] = map(processor, columns[index])
+    return list(zip(*columns, strict=True))
 
 
 def _parameters(conn: AsyncConnection, table: sa.Table, names: list[str],
@@ -85,16 +86,24 @@ def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
                per_statement: int | None = None) -> list[tuple[str, tuple[Any, ...]]]:
     """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``params`` (rows of
     ``names``, converted), each below the drivers' parameter limit, flattened."""
-    quote = conn.dialect.identifier_preparer.quote
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
     per_statement = per_statement or max(1, MAX_PARAMETERS // len(names))
     out = []
     for start in range(0, len(params), per_statement):
         chunk = params[start:start + per_statement]
-        groups = ", ".join(f"({_marks(conn.dialect.paramstyle, len(names), 1 + i * len(names))})"
-                           for i in range(len(chunk)))
-        out.append((head + groups + tail, tuple(value for row in chunk for value in row)))
+        sql = _multi_row_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
+                             table.name, tuple(names), len(chunk), tail)
+        out.append((sql, tuple(chain.from_iterable(chunk))))
     return out
+
+
+@functools.lru_cache(maxsize=128)
+def _multi_row_sql(quote: Any, paramstyle: str, table: str, names: tuple[str, ...],
+                   rows: int, tail: str) -> str:
+    """The text of a multi-row INSERT (made once per table, columns and row count)."""
+    head = f"INSERT INTO {quote(table)} ({', '.join(quote(n) for n in names)}) VALUES "
+    width = len(names)
+    return head + ", ".join(f"({_marks(paramstyle, width, 1 + i * width)})"
+                            for i in range(rows)) + tail
 
 
 async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[str],
