@@ -1,0 +1,195 @@
+"""One employee's paycheck: gross → pre-tax deductions → federal income tax (Worksheet 1A) →
+Social Security and Medicare → post-tax deductions → net, with the employer's taxes. Pure,
+in integer cents.
+
+Order when the wages cannot cover everything (Publication 15: withhold Social Security and
+Medicare first, then income tax as far as the wages go): pre-tax deductions, then Social
+Security and Medicare, then federal income tax, then post-tax deductions in the employee's
+order; what could not be taken is reported as a shortfall, never as a negative net.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+from server.payroll.tax_year import TaxYear
+from server.payroll.taxes import PayrollTaxes, TaxWagesToDate, payroll_taxes, percent_of
+from server.payroll.withholding import W4, Worksheet1A, round_half_up, worksheet_1a
+
+DEDUCTION_KINDS_FILE = Path(__file__).resolve().parents[2] / "config" / "payroll" / \
+    "deductions.toml"
+TAX_BASES = ("income_tax", "social_security", "medicare", "futa")
+
+
+@dataclass(frozen=True, slots=True)
+class DeductionKind:
+    code: str
+    name: str
+    pre_tax: frozenset[str]  # which taxes' wages it reduces
+    limit: str | None = None  # a key of the tax year's [limits]
+
+
+def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, DeductionKind]:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    kinds: dict[str, DeductionKind] = {}
+    for code, spec in data.get("kinds", {}).items():
+        bases = frozenset(spec.get("pre_tax", ()))
+        if bases - set(TAX_BASES):
+            raise ValueError(f"{path.name}: kinds.{code}.pre_tax: unknown "
+                             f"{sorted(bases - set(TAX_BASES))}")
+        kinds[code] = DeductionKind(code, str(spec.get("name", code)), bases,
+                                    spec.get("limit"))
+    return kinds
+
+
+@dataclass(frozen=True, slots=True)
+class Earning:
+    code: str  # regular, overtime, double_time, salary, ...
+    amount: int
+    minutes: int | None = None  # hours worked, for hourly earnings
+    rate: int | None = None  # cents per hour, before the multiplier
+    multiplier: Decimal = Decimal(1)
+
+
+def hourly_earning(code: str, minutes: int, rate_cents: int, multiplier: Decimal) -> Earning:
+    """``minutes`` at ``rate_cents`` an hour × ``multiplier``, rounded to the cent half up."""
+    amount = round_half_up(Fraction(minutes * rate_cents, 60) * Fraction(multiplier))
+    return Earning(code, amount, minutes, rate_cents, multiplier)
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeDeduction:
+    """A standing deduction: a fixed amount per paycheck or a percentage of gross, with an
+    optional cap on what it takes in the year (a garnishment's balance, say)."""
+
+    kind: str
+    amount: int | None = None
+    percent: Decimal | None = None
+    annual_cap: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.amount is None) == (self.percent is None):
+            raise ValueError("a deduction is either an amount or a percentage of gross")
+        if self.amount is not None and self.amount < 0:
+            raise ValueError("a deduction amount cannot be negative")
+        if self.percent is not None and not 0 <= self.percent <= 100:
+            raise ValueError("a deduction percentage is between 0 and 100")
+        if self.annual_cap is not None and self.annual_cap < 0:
+            raise ValueError("an annual cap cannot be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class YearToDate:
+    """What earlier paychecks of the year already paid, withheld and deducted."""
+
+    tax_wages: TaxWagesToDate = field(default_factory=TaxWagesToDate)
+    deductions: dict[str, int] = field(default_factory=dict)  # per deduction kind
+
+
+@dataclass(frozen=True, slots=True)
+class DeductionTaken:
+    kind: str
+    name: str
+    pre_tax: bool
+    amount: int
+    shortfall: int = 0  # what the wages could not cover
+
+
+@dataclass(frozen=True, slots=True)
+class Paycheck:
+    gross: int
+    earnings: tuple[Earning, ...]
+    pre_tax: tuple[DeductionTaken, ...]
+    post_tax: tuple[DeductionTaken, ...]
+    income_tax_wages: int
+    income_tax: int
+    income_tax_shortfall: int
+    worksheet: Worksheet1A
+    taxes: PayrollTaxes
+    net: int
+
+    @property
+    def employee_taxes(self) -> int:
+        return self.income_tax + self.taxes.social_security_employee + \
+            self.taxes.medicare_employee
+
+    @property
+    def employer_taxes(self) -> int:
+        return self.taxes.social_security_employer + self.taxes.medicare_employer + \
+            self.taxes.futa_employer
+
+
+def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction],
+                     kinds: dict[str, DeductionKind], w4: W4, frequency: str,
+                     year: TaxYear, to_date: YearToDate) -> Paycheck:
+    gross = sum(e.amount for e in earnings)
+    if gross < 0:
+        raise ValueError("gross pay cannot be negative")
+    limits = {"elective_deferral": year.elective_deferral_limit_cents}
+    used_by_limit: dict[str, int] = {}
+    for code, total in to_date.deductions.items():
+        kind = kinds.get(code)
+        if kind is not None and kind.limit:
+            used_by_limit[kind.limit] = used_by_limit.get(kind.limit, 0) + total
+    taken_by_kind: dict[str, int] = {}
+
+    def wanted(item: EmployeeDeduction, kind: DeductionKind) -> int:
+        amount = item.amount if item.amount is not None else \
+            percent_of(gross, item.percent or Decimal(0))
+        if item.annual_cap is not None:
+            so_far = to_date.deductions.get(item.kind, 0) + taken_by_kind.get(item.kind, 0)
+            amount = min(amount, max(item.annual_cap - so_far, 0))
+        if kind.limit:
+            cap = limits.get(kind.limit)
+            if cap is None:
+                raise ValueError(f"deduction kind {kind.code}: no limit {kind.limit!r}")
+            amount = min(amount, max(cap - used_by_limit.get(kind.limit, 0), 0))
+        return amount
+
+    def take(item: EmployeeDeduction, available: int) -> DeductionTaken:
+        kind = kinds.get(item.kind)
+        if kind is None:
+            raise ValueError(f"unknown deduction kind {item.kind!r}")
+        amount = wanted(item, kind)
+        got = min(amount, available)
+        taken_by_kind[item.kind] = taken_by_kind.get(item.kind, 0) + got
+        if kind.limit:
+            used_by_limit[kind.limit] = used_by_limit.get(kind.limit, 0) + got
+        return DeductionTaken(item.kind, kind.name, bool(kind.pre_tax), got, amount - got)
+
+    pre: list[DeductionTaken] = []
+    left = gross
+    for item in deductions:
+        if kinds.get(item.kind) is not None and kinds[item.kind].pre_tax:
+            pre.append(take(item, left))
+            left -= pre[-1].amount
+    reduced = {base: sum(d.amount for d in pre if base in kinds[d.kind].pre_tax)
+               for base in TAX_BASES}
+    taxes = payroll_taxes(gross - reduced["social_security"], gross - reduced["medicare"],
+                          gross - reduced["futa"], to_date.tax_wages, year)
+    fica = taxes.social_security_employee + taxes.medicare_employee
+    if fica > left:
+        raise ValueError("the wages after pre-tax deductions cannot cover Social Security and "
+                         "Medicare: reduce the pre-tax deductions")
+    left -= fica
+    income_tax_wages = gross - reduced["income_tax"]
+    sheet = worksheet_1a(income_tax_wages, frequency, w4, year)
+    income_tax = min(sheet.withholding, left)
+    left -= income_tax
+    post: list[DeductionTaken] = []
+    for item in deductions:
+        kind = kinds.get(item.kind)
+        if kind is None:
+            raise ValueError(f"unknown deduction kind {item.kind!r}")
+        if not kind.pre_tax:
+            post.append(take(item, left))
+            left -= post[-1].amount
+    return Paycheck(gross=gross, earnings=tuple(earnings), pre_tax=tuple(pre),
+                    post_tax=tuple(post), income_tax_wages=income_tax_wages,
+                    income_tax=income_tax, income_tax_shortfall=sheet.withholding - income_tax,
+                    worksheet=sheet, taxes=taxes, net=left)

@@ -1,0 +1,145 @@
+"""A paycheck from gross to net: deductions, FICA with year-to-date wage bases, FUTA."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from server.payroll.paycheck import (
+    Earning,
+    EmployeeDeduction,
+    YearToDate,
+    compute_paycheck,
+    hourly_earning,
+    load_deduction_kinds,
+)
+from server.payroll.tax_year import load_tax_year
+from server.payroll.taxes import TaxWagesToDate, payroll_taxes
+from server.payroll.withholding import W4
+
+YEAR = load_tax_year(2026)
+KINDS = load_deduction_kinds()
+
+
+def test_hourly_pay_rounds_once_per_line() -> None:
+    # 7.5 h at 17.25 x 1.5 = 194.0625 -> 194.06
+    assert hourly_earning("overtime", 450, 17_25, Decimal("1.5")).amount == 194_06
+    assert hourly_earning("regular", 2400, 20_00, Decimal(1)).amount == 800_00
+
+
+def test_a_worked_paycheck() -> None:
+    """Biweekly, single, 80 h at $25 + 4 h overtime, 5% 401(k), $60 health premium, a $50
+    garnishment: every figure by hand."""
+    earnings = [hourly_earning("regular", 80 * 60, 25_00, Decimal(1)),
+                hourly_earning("overtime", 4 * 60, 25_00, Decimal("1.5"))]
+    deductions = [EmployeeDeduction("401k", percent=Decimal(5)),
+                  EmployeeDeduction("health", amount=60_00),
+                  EmployeeDeduction("garnishment", amount=50_00)]
+    check = compute_paycheck(earnings, deductions, KINDS, W4(), "biweekly", YEAR, YearToDate())
+    assert check.gross == 2150_00  # 2,000 + 150
+    assert [d.amount for d in check.pre_tax] == [107_50, 60_00]  # 5% of 2,150; health
+    # income tax wages 2,150 - 107.50 - 60 = 1,982.50; x 26 = 51,545 - 8,600 = 42,945;
+    # 1,240 + 12% x (42,945 - 19,900) = 4,005.40 / 26 = 154.0538 -> 154.05
+    assert check.income_tax_wages == 1982_50 and check.income_tax == 154_05
+    # FICA wages 2,150 - 60 (health is section 125; the 401(k) is not excluded) = 2,090
+    assert check.taxes.social_security_employee == 129_58  # 6.2% of 2,090
+    assert check.taxes.medicare_employee == 30_31  # 1.45% of 2,090 = 30.305 -> 30.31
+    assert check.taxes.futa_employer == 12_54  # 0.6% of 2,090
+    assert [d.amount for d in check.post_tax] == [50_00]
+    assert check.net == 2150_00 - 107_50 - 60_00 - 154_05 - 129_58 - 30_31 - 50_00
+
+
+def test_social_security_stops_at_the_wage_base_across_runs() -> None:
+    base = YEAR.social_security_wage_base_cents
+    taxes = payroll_taxes(10_000_00, 10_000_00, 10_000_00,
+                          TaxWagesToDate(base - 4_000_00, base - 4_000_00, 7_000_00), YEAR)
+    assert taxes.social_security_wages == 4_000_00
+    assert taxes.social_security_employee == 248_00 == taxes.social_security_employer
+    assert taxes.futa_wages == 0 and taxes.futa_employer == 0
+    after = payroll_taxes(5_000_00, 5_000_00, 0, TaxWagesToDate(base, base, 7_000_00), YEAR)
+    assert after.social_security_employee == 0
+
+
+def test_additional_medicare_from_the_paycheck_that_crosses_200000() -> None:
+    taxes = payroll_taxes(10_000_00, 10_000_00, 0,
+                          TaxWagesToDate(195_000_00, 195_000_00, 7_000_00), YEAR)
+    assert taxes.additional_medicare_wages == 5_000_00
+    assert taxes.medicare_employee == 145_00 + 45_00  # 1.45% of 10,000 + 0.9% of 5,000
+    assert taxes.medicare_employer == 145_00  # no employer match
+
+
+def test_the_401k_stops_at_the_years_limit() -> None:
+    to_date = YearToDate(deductions={"401k": 24_000_00})
+    check = compute_paycheck([Earning("salary", 10_000_00)],
+                             [EmployeeDeduction("401k", percent=Decimal(50))], KINDS, W4(),
+                             "monthly", YEAR, to_date)
+    assert check.pre_tax[0].amount == 500_00  # 24,500 - 24,000, not 5,000
+    assert check.pre_tax[0].shortfall == 0
+
+
+def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> None:
+    to_date = YearToDate(deductions={"garnishment": 900_00})
+    check = compute_paycheck([Earning("regular", 400_00)],
+                             [EmployeeDeduction("garnishment", amount=5_000_00,
+                                                annual_cap=1_000_00)],
+                             KINDS, W4(), "weekly", YEAR, to_date)
+    assert check.post_tax[0].amount == 100_00
+    small = compute_paycheck([Earning("regular", 100_00)],
+                             [EmployeeDeduction("garnishment", amount=5_000_00)],
+                             KINDS, W4(extra_withholding=20_00), "weekly", YEAR, YearToDate())
+    assert small.net == 0
+    assert small.post_tax[0].shortfall > 0
+
+
+def test_an_unknown_deduction_kind_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown deduction kind"):
+        compute_paycheck([Earning("regular", 100_00)], [EmployeeDeduction("yacht", amount=1)],
+                         KINDS, W4(), "weekly", YEAR, YearToDate())
+
+
+def test_a_deduction_is_an_amount_or_a_percentage() -> None:
+    with pytest.raises(ValueError):
+        EmployeeDeduction("health")
+    with pytest.raises(ValueError):
+        EmployeeDeduction("health", amount=-1)
+
+
+deduction = st.one_of(
+    st.builds(EmployeeDeduction, st.sampled_from(sorted(KINDS)),
+              amount=st.integers(0, 2_000_00)),
+    st.builds(EmployeeDeduction, st.sampled_from(sorted(KINDS)),
+              percent=st.decimals(0, 30, places=2)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 20_000_00), min_size=1, max_size=3),
+       st.lists(deduction, max_size=4),
+       st.integers(0, 300_000_00), st.integers(0, 30_000_00),
+       st.sampled_from(["single", "married_jointly", "head_of_household"]),
+       st.booleans(), st.integers(0, 100_00))
+def test_net_is_gross_less_everything_to_the_cent(
+        amounts: list[int], deductions: list[EmployeeDeduction], wages_to_date: int,
+        deducted_to_date: int, status: str, checkbox: bool, extra: int) -> None:
+    to_date = YearToDate(TaxWagesToDate(wages_to_date, wages_to_date, min(wages_to_date,
+                                                                          7_000_00)),
+                         {"401k": deducted_to_date})
+    earnings = [Earning("regular", a) for a in amounts]
+    try:
+        check = compute_paycheck(earnings, deductions, KINDS,
+                                 W4(filing_status=status, step2_checkbox=checkbox,
+                                    extra_withholding=extra), "biweekly", YEAR, to_date)
+    except ValueError as exc:  # pre-tax deductions leaving nothing for FICA: refused
+        assert "cannot cover Social Security" in str(exc)
+        return
+    pre = sum(d.amount for d in check.pre_tax)
+    post = sum(d.amount for d in check.post_tax)
+    assert check.net == check.gross - pre - check.employee_taxes - post
+    assert check.net >= 0
+    base = YEAR.social_security_wage_base_cents
+    assert wages_to_date + check.taxes.social_security_wages <= max(base, wages_to_date)
+    assert sum(d.amount for d in (*check.pre_tax, *check.post_tax)
+               if d.kind in ("401k", "roth_401k")) <= max(
+        YEAR.elective_deferral_limit_cents - deducted_to_date, 0)
