@@ -200,3 +200,22 @@ def chart_file(value: Any) -> str | None:
     except ChartError as exc:
         return str(exc)
     return None
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def weekday(value: Any) -> str | None:
+    return None if value in WEEKDAYS else f"must be one of {', '.join(WEEKDAYS)}"
+
+
+def routing_number(value: Any) -> str | None:
+    from stdnum.us import rtn
+
+    return None if rtn.is_valid(str(value)) else \
+        f"{value!r} is not a valid 9-digit ABA routing number"
+
+
+def ach_company_id(value: Any) -> str | None:
+    return None if 1 <= len(str(value)) <= 10 and str(value).isalnum() else \
+        "must be 1-10 letters or digits"

@@ -121,6 +121,28 @@ class AccountingSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PayrollSettings:
+    """Payroll (docs/payroll.md)."""
+
+    workweek_start: str = setting(
+        "monday", help="The day the employer's fixed workweek starts (overtime is counted per "
+                       "workweek).", check=checks.weekday)
+    bank_key_file: Path = setting(
+        Path("payroll-bank.key"), path=True,
+        help="The key that seals employees' bank accounts (made, readable by this user "
+             "only, on first start if missing). Keep it out of the database's backups' "
+             "reach, and back it up: without it the accounts cannot be read back.")
+    company_name: str = setting("Retail Backoffice Demo Co",
+                                help="The employer's name on the direct-deposit file.")
+    company_id: str = setting("1000000000", help="The ACH company identification (10 "
+                                                 "characters, usually 1 + the EIN).",
+                              check=checks.ach_company_id)
+    bank_routing: str = setting("011000015", help="The employer's bank (ODFI) routing "
+                                                  "number.", check=checks.routing_number)
+    bank_name: str = setting("Originating Bank", help="The employer's bank's name.")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ServerSettings:
     """Everything the central server reads from ``server.toml``."""
 
@@ -129,6 +151,7 @@ class ServerSettings:
     chain: ChainSettings = ChainSettings()
     sync: ServerSyncSettings = ServerSyncSettings()
     accounting: AccountingSettings = AccountingSettings()
+    payroll: PayrollSettings = PayrollSettings()
     logging: LoggingSettings = LoggingSettings()
 
 

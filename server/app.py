@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
@@ -19,6 +20,11 @@ from server.auth import api_auth_middleware
 from server.errors import DatabaseNotMigrated
 from server.metrics import METRICS, Metrics, metrics_middleware
 from server.metrics import routes as metrics_routes
+from server.payroll.bank import BankVault, load_or_create_key
+from server.payroll.nightly import run_payroll_nightly
+from server.payroll.overtime import load_overtime_rules
+from server.payroll.paycheck import load_deduction_kinds
+from server.payroll.runs import PayrollContext
 from server.storage import Storage, current_revision, head_revision
 from server.sync_routes import PUSH_GATE
 from server.sync_routes import routes as sync_routes
@@ -80,10 +86,15 @@ def create_app(settings: ServerSettings) -> web.Application:
     app[keys.SETTINGS] = settings
     app[keys.ACCOUNTING] = Accounting(load_chart(settings.accounting.chart_file),
                                       settings.chain.currency)
+    app[keys.PAYROLL] = PayrollContext(load_overtime_rules(), load_deduction_kinds(),
+                                       app[keys.ACCOUNTING].chart,
+                                       settings.payroll.workweek_start,
+                                       settings.chain.currency)
     app[METRICS] = Metrics()
     app[PUSH_GATE] = PushGate(settings.sync.max_concurrent_pushes,
                               settings.sync.max_waiting_pushes)
     app.cleanup_ctx.append(_storage_ctx)
+    app.cleanup_ctx.append(_payroll_ctx)
     app.cleanup_ctx.append(_nightly_ctx)
     for table in (health_routes, metrics_routes, sync_routes, *ROUTE_TABLES):
         app.add_routes(table)
@@ -91,9 +102,22 @@ def create_app(settings: ServerSettings) -> web.Application:
 
 
 async def _nightly_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with nightly_scheduler(app[keys.STORAGE], app[keys.ACCOUNTING],
-                                 app[keys.SETTINGS].accounting):
+    storage, payroll = app[keys.STORAGE], app[keys.PAYROLL]
+
+    async def payroll_night(slot: str) -> None:
+        await run_payroll_nightly(storage, payroll, slot)
+
+    async with nightly_scheduler(storage, app[keys.ACCOUNTING], app[keys.SETTINGS].accounting,
+                                 then=(payroll_night,)):
         yield
+
+
+async def _payroll_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The bank-account sealing key (made on first start) is read before any request."""
+    settings = app[keys.SETTINGS]
+    key = await asyncio.to_thread(load_or_create_key, settings.payroll.bank_key_file)
+    app[keys.BANK_VAULT] = BankVault(key)
+    yield
 
 
 async def _storage_ctx(app: web.Application) -> AsyncIterator[None]:

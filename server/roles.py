@@ -34,6 +34,11 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     BOOKS_READ = "books.read"
     BOOKS_WRITE = "books.write"
+    PAYROLL_READ = "payroll.read"
+    PAYROLL_WRITE = "payroll.write"
+    PAYROLL_APPROVE = "payroll.approve"
+    TIME_READ = "time.read"
+    TIME_APPROVE = "time.approve"
 
 
 _READERS = frozenset({ADMIN, MANAGER, ACCOUNTANT, AUDITOR})
@@ -59,6 +64,14 @@ GRANTS: dict[Permission, frozenset[str]] = {
     Permission.AUDIT_READ: frozenset({ADMIN, AUDITOR}),
     Permission.BOOKS_READ: frozenset({ADMIN, ACCOUNTANT, AUDITOR}),
     Permission.BOOKS_WRITE: frozenset({ADMIN, ACCOUNTANT}),
+    # Payroll: the payroll team keeps pay profiles and drafts runs; only the payroll role
+    # approves and posts them (and reads bank details through the direct-deposit file).
+    # Managers correct and approve their stores' hours.
+    Permission.PAYROLL_READ: frozenset({ADMIN, PAYROLL, AUDITOR}),
+    Permission.PAYROLL_WRITE: frozenset({ADMIN, PAYROLL}),
+    Permission.PAYROLL_APPROVE: frozenset({PAYROLL}),
+    Permission.TIME_READ: frozenset({ADMIN, MANAGER, PAYROLL, AUDITOR}),
+    Permission.TIME_APPROVE: frozenset({ADMIN, MANAGER, PAYROLL}),
 }
 
 _PERMISSION_ATTR = "__backoffice_permission__"

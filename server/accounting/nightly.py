@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -142,17 +142,28 @@ def interval_slot(now: datetime, seconds: int) -> str:
 
 @contextlib.asynccontextmanager
 async def nightly_scheduler(storage: Storage, accounting: Accounting,
-                            settings: AccountingSettings) -> AsyncIterator[AsyncIOScheduler]:
+                            settings: AccountingSettings,
+                            then: Sequence[Callable[[str], Awaitable[Any]]] = (),
+                            ) -> AsyncIterator[AsyncIOScheduler]:
     """Run the nightly job while the server runs: at ``nightly_at`` UTC every day, or every
-    ``nightly_interval_seconds`` when that is set (tests, demos)."""
+    ``nightly_interval_seconds`` when that is set (tests, demos); ``then``: jobs run after it
+    with the same slot (payroll's), each claiming the slot for itself."""
+
+    async def run_all(slot: str) -> None:
+        await run_nightly(storage, accounting, slot)
+        for job in then:
+            try:
+                await job(slot)
+            except Exception:  # one job's failure never stops the next night
+                log.exception("nightly job after the books failed")
+
     scheduler = AsyncIOScheduler(timezone=UTC)
     if settings.nightly_interval_seconds:
         seconds = settings.nightly_interval_seconds
         epoch = datetime(2000, 1, 1, tzinfo=UTC)
 
         async def every_interval() -> None:
-            await run_nightly(storage, accounting,
-                              interval_slot(datetime.now(UTC), seconds))
+            await run_all(interval_slot(datetime.now(UTC), seconds))
 
         scheduler.add_job(every_interval, IntervalTrigger(seconds=seconds, start_date=epoch),
                           id=NIGHTLY, max_instances=1, coalesce=True,
@@ -162,7 +173,7 @@ async def nightly_scheduler(storage: Storage, accounting: Accounting,
 
         async def nightly() -> None:
             night = datetime.now(UTC) + timedelta(minutes=30)  # the slot is the night's date
-            await run_nightly(storage, accounting, night.date().isoformat())
+            await run_all(night.date().isoformat())
 
         scheduler.add_job(nightly, CronTrigger(hour=hour, minute=minute, timezone=UTC),
                           id=NIGHTLY, max_instances=1, coalesce=True, misfire_grace_time=3600)

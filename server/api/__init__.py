@@ -5,6 +5,7 @@ from server.api.books import routes as books_routes
 from server.api.catalog import routes as catalog_routes
 from server.api.inventory import routes as inventory_routes
 from server.api.openapi import routes as openapi_routes
+from server.api.payroll import routes as payroll_routes
 from server.api.reconciliation import routes as reconciliation_routes
 from server.api.reports import routes as reports_routes
 from server.api.sales import routes as sales_routes
@@ -14,6 +15,6 @@ from server.api.transfers import routes as transfers_routes
 
 ROUTE_TABLES = (stores_routes, sales_routes, catalog_routes, reconciliation_routes,
                 tokens_routes, audit_routes, reports_routes, inventory_routes,
-                transfers_routes, books_routes, openapi_routes)
+                transfers_routes, books_routes, payroll_routes, openapi_routes)
 
 __all__ = ["ROUTE_TABLES"]

@@ -350,6 +350,134 @@ SCHEMAS.update({
     "AuditPage": page("AuditEntry"), "TransferList": listing("Transfer"),
 })
 
+# --- payroll (docs/payroll.md) ---------------------------------------------------------------
+
+W4_BODY = obj([], filing_status={"enum": ["single", "married_jointly", "head_of_household"]},
+              step2_checkbox=BOOL, dependents_credit=MONEY, other_income=MONEY,
+              deductions=MONEY, extra_withholding=MONEY, exempt=BOOL)
+SHIFT = obj(key=STR, store_id=STR, start=INSTANT, end=NULLABLE_INSTANT, workday=DATE,
+            break_minutes=INT, worked_minutes=INT, problems={"type": "array", "items": STR},
+            punch_ids={"type": "array", "items": STR}, corrected_by=NULLABLE_STR)
+MINUTES = obj(by_multiplier={"type": "object", "additionalProperties": INT},
+              by_day={"type": "object", "additionalProperties": {
+                  "type": "object", "additionalProperties": INT}})
+RUN_ACTION = op("PayRun", errors=(404, 409, 422))
+PAY_RUN_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+OPERATIONS.update({
+    "GET /api/v1/payroll/schedules": op("PayScheduleList"),
+    "PUT /api/v1/payroll/schedules/{code}": op("PaySchedule", errors=(404, 409), body=obj(
+        ["frequency"], frequency={"enum": ["weekly", "biweekly", "semimonthly", "monthly"]},
+        anchor=DATE, pay_lag_days={"type": "integer", "minimum": 0, "maximum": 31})),
+    "GET /api/v1/payroll/employees/{employee_id}": op("PayProfile", errors=(404,)),
+    "PUT /api/v1/payroll/employees/{employee_id}": op("PayProfile", errors=(404,), body=obj(
+        ["pay_type", "home_store_id", "work_state", "schedule"],
+        pay_type={"enum": ["hourly", "salaried"]}, home_store_id=STR,
+        work_state={"type": "string", "pattern": "^[A-Za-z]{2}$"}, schedule=STR, w4=W4_BODY,
+        bank_account={"anyOf": [obj(["routing", "account"], routing=STR, account=STR,
+                                    account_type={"enum": ["checking", "savings"]}),
+                                {"type": "null"}]})),
+    "POST /api/v1/payroll/employees/{employee_id}/rates": op(
+        "PayProfile", status=201, errors=(404, 409), body=obj(effective_from=DATE, rate=MONEY)),
+    "PUT /api/v1/payroll/employees/{employee_id}/deductions": op(
+        "PayProfile", errors=(404,), body=obj(deductions={
+            "type": "array", "maxItems": 20, "items": obj(
+                ["kind"], kind=STR, amount=MONEY, percent=STR, annual_cap=MONEY)})),
+    "GET /api/v1/payroll/timesheets": op("TimesheetList", params=(
+        {**query("week_start", "The workweek's first day (YYYY-MM-DD)", DATE),
+         "required": True},
+        query("status", "closed or approved", {"enum": ["closed", "approved"]}))),
+    "GET /api/v1/payroll/timesheets/{employee_id}/{week_start}": op(
+        "Timesheet", errors=(400, 404)),
+    "POST /api/v1/payroll/corrections": op("ShiftCorrection", status=201, errors=(404, 409),
+                                           body=obj(
+        ["employee_id", "action", "reason"], employee_id=STR,
+        action={"enum": ["set", "void"]}, shift_key=STR, store_id=STR, start=INSTANT,
+        end=INSTANT, break_minutes={"type": "integer", "minimum": 0},
+        reason={"type": "string", "minLength": 1, "maxLength": 500})),
+    "POST /api/v1/payroll/timesheets/{employee_id}/{week_start}/approve": op(
+        "Timesheet", errors=(400, 404, 409, 422)),
+    "POST /api/v1/payroll/timesheets/{week_start}/approve-all": op(
+        "ApprovedTimesheets", errors=(400, 409, 422), params=(STORE_FILTER,)),
+    "GET /api/v1/payroll/runs": op("PayRunList"),
+    "POST /api/v1/payroll/runs": op("PayRun", status=201, errors=(404, 409), body=obj(
+        ["schedule"], kind={"enum": ["regular", "off_cycle"]}, schedule=STR,
+        period_start=DATE, pay_date=DATE, corrects_run_id=PAY_RUN_ID,
+        earnings={"type": "array", "items": obj(["employee_id", "amount"], employee_id=STR,
+                                                code=STR, amount=MONEY)})),
+    "GET /api/v1/payroll/runs/{run_id}": op("PayRun", errors=(404,)),
+    "POST /api/v1/payroll/runs/{run_id}/recompute": RUN_ACTION,
+    "POST /api/v1/payroll/runs/{run_id}/approve": RUN_ACTION,
+    "POST /api/v1/payroll/runs/{run_id}/post": RUN_ACTION,
+    "GET /api/v1/payroll/runs/{run_id}/register": op(*REPORT, csv=True, errors=(404,),
+                                                     params=(FORMAT,)),
+    "GET /api/v1/payroll/runs/{run_id}/stubs/{employee_id}": op(
+        "PayStub", errors=(400, 404), params=(
+            query("format", "json (default), html or pdf", {"enum": ["json", "html", "pdf"]}),)),
+    "GET /api/v1/payroll/runs/{run_id}/nacha": op("PayStub", errors=(404, 409)),
+    "POST /api/v1/payroll/jobs/nightly/run": op("PayrollJobRun", errors=(409,)),
+})
+OPERATIONS["GET /api/v1/payroll/runs/{run_id}/stubs/{employee_id}"]["responses"]["200"][
+    "content"].update({"text/html": {"schema": STR}, "application/pdf": {"schema": STR}})
+OPERATIONS["GET /api/v1/payroll/runs/{run_id}/nacha"]["responses"]["200"] = {
+    "description": "The ACH file", "content": {"text/plain": {"schema": STR}}}
+_PERIOD = obj(start=DATE, end=DATE, pay_date=DATE)
+_LINE = obj(["current", "ytd"], name=STR, code=STR, kind=STR, current=MONEY, ytd=MONEY)
+SCHEMAS.update({
+    "PaySchedule": obj(code=STR, frequency=STR, anchor=DATE, pay_lag_days=INT,
+                       current_period=_PERIOD),
+    "PayScheduleList": listing("PaySchedule"),
+    "PayProfile": obj(
+        employee_id=STR, pay_type=STR, home_store_id=STR, work_state=STR, schedule=STR,
+        w4=obj(filing_status=STR, step2_checkbox=BOOL, dependents_credit=MONEY,
+               other_income=MONEY, deductions=MONEY, extra_withholding=MONEY, exempt=BOOL),
+        bank_account=NULLABLE_STR,
+        rates={"type": "array", "items": obj(effective_from=DATE, rate=MONEY,
+                                             created_by=STR)},
+        deductions={"type": "array", "items": obj(kind=STR, amount=NULLABLE_MONEY,
+                                                  percent=NULLABLE_STR,
+                                                  annual_cap=NULLABLE_MONEY)},
+        updated_at=INSTANT),
+    "Timesheet": obj(employee_id=STR, week_start=DATE, week_end=DATE,
+                     status={"enum": ["open", "closed", "approved"]}, rule_set=STR,
+                     worked_minutes=INT, minutes=MINUTES,
+                     exceptions={"type": "array", "items": {"type": "object"}},
+                     shifts={"type": "array", "items": SHIFT}, approved_by=NULLABLE_STR,
+                     approved_at=NULLABLE_INSTANT),
+    "TimesheetList": obj(items={"type": "array", "items": obj(
+        employee_id=STR, week_start=DATE, status=STR, rule_set=STR, worked_minutes=INT,
+        minutes=MINUTES, exceptions={"type": "array", "items": {"type": "object"}},
+        approved_by=NULLABLE_STR, approved_at=NULLABLE_INSTANT)}),
+    "ShiftCorrection": obj(correction_id=STR, employee_id=STR, shift_key=STR, action=STR,
+                           store_id=NULLABLE_STR, start_at=NULLABLE_INSTANT,
+                           end_at=NULLABLE_INSTANT, break_minutes=INT, reason=STR,
+                           made_by=STR, made_at=INSTANT,
+                           before={"type": ["object", "null"]},
+                           after={"type": ["object", "null"]}),
+    "PayRun": obj(["run_id", "schedule", "kind", "period_start", "period_end", "pay_date",
+                   "status", "paychecks", "gross", "net"],
+                  run_id=STR, schedule=STR, kind={"enum": ["regular", "off_cycle"]},
+                  period_start=DATE, period_end=DATE, pay_date=DATE,
+                  status={"enum": ["draft", "approved", "posted"]},
+                  corrects_run_id=NULLABLE_STR, paychecks=INT, gross=MONEY,
+                  employee_taxes=MONEY, employer_taxes=MONEY, deductions=MONEY, net=MONEY,
+                  created_by=STR, created_at=INSTANT, approved_by=NULLABLE_STR,
+                  approved_at=NULLABLE_INSTANT, posted_by=NULLABLE_STR,
+                  posted_at=NULLABLE_INSTANT,
+                  journal_entries={"type": "array", "items": STR}),
+    "PayRunList": listing("PayRun"),
+    "PayStub": obj(["run_id", "employee_id", "gross", "net", "earnings", "taxes"],
+                   run_id=STR, status=STR, pay_date=DATE, period_start=DATE, period_end=DATE,
+                   employee_id=STR, name=STR, store_id=STR, deposit=NULLABLE_STR,
+                   earnings={"type": "array", "items": _LINE},
+                   deductions={"type": "array", "items": _LINE},
+                   taxes={"type": "array", "items": _LINE},
+                   employer_taxes={"type": "array", "items": _LINE},
+                   gross=obj(current=MONEY, ytd=MONEY), net=obj(current=MONEY, ytd=MONEY)),
+    "PayrollJobRun": obj(["slot", "outcome"], slot=STR, outcome=STR),
+    "ApprovedTimesheets": obj(week_start=DATE, approved={"type": "array", "items": STR},
+                              waiting={"type": "array", "items": {"type": "object"}}),
+})
+
 ERROR_TEXT = {400: "A query parameter or the body is malformed",
               401: "No API token, or one that is unknown or revoked",
               403: "The token's role may not use this route",

@@ -464,3 +464,132 @@ job_runs = sa.Table(
     sa.Column("detail", JsonDoc),
     sa.UniqueConstraint("job", "slot", name="uq_job_runs_job_slot"),
 )
+
+# --- payroll (docs/payroll.md) -----------------------------------------------------------
+
+pay_schedules = sa.Table(  # weekly / biweekly (anchored on a period's first day), ...
+    "pay_schedules", metadata,
+    sa.Column("code", sa.String(32), primary_key=True),
+    sa.Column("frequency", sa.String(12), nullable=False),
+    sa.Column("anchor", sa.Date, nullable=False),
+    sa.Column("pay_lag_days", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# An employee's pay profile; the bank account is kept only encrypted (Fernet, key outside the
+# database) with a masked form for display.
+employee_pay = sa.Table(
+    "employee_pay", metadata,
+    sa.Column("employee_id", sa.String(64), sa.ForeignKey("employees.employee_id"),
+              primary_key=True),
+    sa.Column("pay_type", sa.String(10), nullable=False),  # hourly, salaried
+    sa.Column("home_store_id", sa.String(32), sa.ForeignKey("stores.store_id"),
+              nullable=False),
+    sa.Column("work_state", sa.String(2), nullable=False),
+    sa.Column("schedule_code", sa.String(32), sa.ForeignKey("pay_schedules.code"),
+              nullable=False),
+    sa.Column("w4", JsonDoc, nullable=False),
+    sa.Column("bank_sealed", sa.Text),
+    sa.Column("bank_masked", sa.String(64)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+pay_rates = sa.Table(  # effective-dated: cents an hour (hourly) or a year (salaried)
+    "pay_rates", metadata,
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("effective_from", sa.Date, primary_key=True),
+    sa.Column("rate_minor", sa.BigInteger, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+employee_deductions = sa.Table(  # standing deductions, in the order they are taken
+    "employee_deductions", metadata,
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger),
+    sa.Column("percent", sa.String(16)),
+    sa.Column("annual_cap_minor", sa.BigInteger),
+)
+
+# Managers' corrections to shifts: who, when, why, the shift before and after. The punch
+# events are never edited.
+time_corrections = sa.Table(
+    "time_corrections", metadata,
+    sa.Column("correction_id", sa.String(64), primary_key=True),
+    sa.Column("employee_id", sa.String(64), nullable=False),
+    sa.Column("shift_key", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(8), nullable=False),  # set, void
+    sa.Column("store_id", sa.String(32)),
+    sa.Column("start_at", sa.DateTime(timezone=True)),
+    sa.Column("end_at", sa.DateTime(timezone=True)),
+    sa.Column("break_minutes", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("made_by", sa.String(200), nullable=False),
+    sa.Column("made_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("before", JsonDoc),
+    sa.Column("after", JsonDoc),
+    sa.Index("ix_time_corrections_employee", "employee_id", "made_at"),
+)
+
+# A workweek's timesheet once closed (its week ended) or approved (locked: its minutes are
+# what pay runs use, whatever arrives later).
+timesheets = sa.Table(
+    "timesheets", metadata,
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("week_start", sa.Date, primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),  # closed, approved
+    sa.Column("rule_set", sa.String(32), nullable=False),
+    sa.Column("worked_minutes", sa.Integer, nullable=False),
+    sa.Column("minutes", JsonDoc, nullable=False),  # per multiplier, per day
+    sa.Column("exceptions", JsonDoc, nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_timesheets_week", "week_start", "status"),
+)
+
+pay_runs = sa.Table(
+    "pay_runs", metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("schedule_code", sa.String(32), nullable=False),
+    sa.Column("period_start", sa.Date, nullable=False),
+    sa.Column("period_end", sa.Date, nullable=False),
+    sa.Column("pay_date", sa.Date, nullable=False),
+    sa.Column("kind", sa.String(10), nullable=False),  # regular, off_cycle
+    # "SCHEDULE:PERIOD_START" for a regular run (one per period), NULL for off-cycle runs
+    sa.Column("regular_key", sa.String(80), unique=True),
+    sa.Column("corrects_run_id", sa.String(64)),
+    sa.Column("status", sa.String(10), nullable=False),  # draft, approved, posted
+    sa.Column("totals", JsonDoc, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("approved_by", sa.String(200)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
+    sa.Column("posted_by", sa.String(200)),
+    sa.Column("posted_at", sa.DateTime(timezone=True)),
+)
+
+paychecks = sa.Table(
+    "paychecks", metadata,
+    sa.Column("run_id", sa.String(64), primary_key=True),
+    sa.Column("employee_id", sa.String(64), primary_key=True),
+    sa.Column("store_id", sa.String(32), nullable=False),
+    sa.Column("pay_date", sa.Date, nullable=False),
+    sa.Column("gross_minor", sa.BigInteger, nullable=False),
+    sa.Column("income_tax_wages_minor", sa.BigInteger, nullable=False),
+    sa.Column("ss_wages_minor", sa.BigInteger, nullable=False),
+    sa.Column("medicare_wages_minor", sa.BigInteger, nullable=False),
+    sa.Column("futa_wages_minor", sa.BigInteger, nullable=False),
+    sa.Column("income_tax_minor", sa.BigInteger, nullable=False),
+    sa.Column("ss_employee_minor", sa.BigInteger, nullable=False),
+    sa.Column("medicare_employee_minor", sa.BigInteger, nullable=False),
+    sa.Column("ss_employer_minor", sa.BigInteger, nullable=False),
+    sa.Column("medicare_employer_minor", sa.BigInteger, nullable=False),
+    sa.Column("futa_employer_minor", sa.BigInteger, nullable=False),
+    sa.Column("deductions", JsonDoc, nullable=False),  # kind -> amount, pre/post tax
+    sa.Column("net_minor", sa.BigInteger, nullable=False),
+    sa.Column("detail", JsonDoc, nullable=False),  # earnings, hours, worksheet lines
+    sa.Index("ix_paychecks_employee", "employee_id", "pay_date"),
+)

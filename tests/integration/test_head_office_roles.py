@@ -69,6 +69,27 @@ EXPECTED: dict[str, set[str]] = {
         "POST /api/v1/journal-entries/{entry_key}/reverse", "POST /api/v1/books/post-pending",
         "POST /api/v1/fiscal-periods/{period}/close", "POST /api/v1/books/jobs/nightly/run",
         "POST /api/v1/fiscal-years/{year}/close")},
+    **{key: {"admin", "payroll", "auditor"} for key in (
+        "GET /api/v1/payroll/schedules", "GET /api/v1/payroll/employees/{employee_id}",
+        "GET /api/v1/payroll/runs", "GET /api/v1/payroll/runs/{run_id}",
+        "GET /api/v1/payroll/runs/{run_id}/register",
+        "GET /api/v1/payroll/runs/{run_id}/stubs/{employee_id}")},
+    **{key: {"admin", "payroll"} for key in (
+        "PUT /api/v1/payroll/schedules/{code}", "PUT /api/v1/payroll/employees/{employee_id}",
+        "POST /api/v1/payroll/employees/{employee_id}/rates",
+        "PUT /api/v1/payroll/employees/{employee_id}/deductions",
+        "POST /api/v1/payroll/runs", "POST /api/v1/payroll/runs/{run_id}/recompute",
+        "POST /api/v1/payroll/jobs/nightly/run")},
+    **{key: {"payroll"} for key in (
+        "POST /api/v1/payroll/runs/{run_id}/approve", "POST /api/v1/payroll/runs/{run_id}/post",
+        "GET /api/v1/payroll/runs/{run_id}/nacha")},
+    **{key: {"admin", "manager", "payroll", "auditor"} for key in (
+        "GET /api/v1/payroll/timesheets", "GET /api/v1/payroll/timesheets/{employee_id}/"
+        "{week_start}")},
+    **{key: {"admin", "manager", "payroll"} for key in (
+        "POST /api/v1/payroll/corrections",
+        "POST /api/v1/payroll/timesheets/{week_start}/approve-all",
+        "POST /api/v1/payroll/timesheets/{employee_id}/{week_start}/approve")},
 }
 OPEN = {"GET /api/v1/openapi.json", "GET /api/v1/docs"}
 

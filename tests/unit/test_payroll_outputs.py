@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.accounting.chart import load_chart
-from server.payroll.journal import payroll_drafts
+from server.payroll.journal import figures_of, payroll_drafts
 from server.payroll.nacha import Credit, NachaError, Originator, build_ppd_file, validate_ach
 from server.payroll.paycheck import (
     Earning,
@@ -100,7 +100,8 @@ def test_the_payroll_journal_balances_per_store_and_carries_every_figure() -> No
         ("S002", compute_paycheck([Earning("regular", 800_00)], [], KINDS, W4(), "biweekly",
                                   YEAR, YearToDate())),
     ]
-    drafts = payroll_drafts("R1", date(2026, 12, 4), checks, CHART)
+    drafts = payroll_drafts("R1", date(2026, 12, 4),
+                            [figures_of(store, check) for store, check in checks], CHART)
     assert [d.key for d in drafts] == ["payroll:R1:S001", "payroll:R1:S002"]
     for draft in drafts:
         assert sum(line.amount_minor for line in draft.lines) == 0

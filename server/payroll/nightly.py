@@ -1,0 +1,69 @@
+"""Payroll's nightly job (run after the books' one, on the same scheduler and slot): close the
+timesheets of workweeks that ended (their figures and exceptions stored, ready for managers to
+approve) and draft the pay run of every schedule period that ended and has no run yet — or
+record why it cannot be drafted yet (timesheets still to approve). Once per slot across
+server processes, like the books' job (a ``job_runs`` row per job and slot)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from server.accounting.nightly import claim
+from server.payroll.runs import PayrollContext, create_run, schedule_from_row
+from server.payroll.schedule import period_of
+from server.payroll.timekeeping import PayrollRefusal, close_weeks
+from server.storage import Storage
+from server.storage.tables import job_runs, pay_runs, pay_schedules
+
+log = logging.getLogger(__name__)
+PAYROLL_NIGHTLY = "payroll.nightly"
+
+
+async def run_payroll_nightly(storage: Storage, ctx: PayrollContext,
+                              slot: str) -> dict[str, Any] | None:
+    run_id = await claim(storage, PAYROLL_NIGHTLY, slot)
+    if run_id is None:
+        return None
+    started = datetime.now(UTC)
+    today = started.date()
+    detail: dict[str, Any] = {"drafted": [], "waiting": []}
+    outcome = "failed"
+    try:
+        async with storage.write() as conn:
+            detail["timesheets_closed"] = await close_weeks(conn, ctx.rules, ctx.first_weekday,
+                                                            today)
+        async with storage.read() as conn:
+            schedules = [schedule_from_row(r) for r in await conn.execute(
+                sa.select(pay_schedules))]
+        for schedule in schedules:
+            period = period_of(schedule, today - timedelta(days=1))
+            if period.end >= today:  # the period holding yesterday has not ended
+                period = period_of(schedule, period.start - timedelta(days=1))
+            async with storage.write() as conn:
+                held = (await conn.execute(sa.select(pay_runs.c.run_id).where(
+                    pay_runs.c.regular_key == f"{schedule.code}:{period.start}"))).first()
+                if held is not None:
+                    continue
+                try:
+                    drafted = await create_run(conn, ctx, {
+                        "schedule": schedule.code, "period_start": period.start.isoformat()},
+                        "nightly job")
+                    detail["drafted"].append(drafted)
+                except PayrollRefusal as exc:
+                    detail["waiting"].append({"schedule": schedule.code,
+                                              "period_start": period.start.isoformat(),
+                                              "why": exc.detail})
+        outcome = "ok"
+    except Exception as exc:  # recorded as failed, with why; the server goes on
+        log.exception("nightly payroll job %s failed", slot)
+        detail["error"] = repr(exc)[:500]
+    finished = datetime.now(UTC)
+    detail["seconds"] = round((finished - started).total_seconds(), 3)
+    async with storage.write() as conn:
+        await conn.execute(job_runs.update().where(job_runs.c.id == run_id).values(
+            finished_at=finished, outcome=outcome, detail=detail))
+    return {"outcome": outcome, **detail}

@@ -1,0 +1,476 @@
+"""Pay runs: draft (a preview anyone with payroll access can read), approve (role payroll),
+post (the payroll journal into the general ledger, exactly once). A posted run never changes;
+a correction is an off-cycle run.
+
+A regular run pays one period of one pay schedule: hourly employees from their approved
+timesheets (every workweek with time in the period must be approved), day by day at the rate
+in effect that day; salaried employees their annual salary over the year's pay periods,
+prorated by calendar days when a salary starts or changes inside the period. Year-to-date
+figures (wage bases, deduction limits) come from the runs of the same calendar year approved
+or posted before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.accounting.chart import Chart
+from server.accounting.posting import write_entries
+from server.payroll.journal import figures_of_row, payroll_drafts
+from server.payroll.overtime import OvertimeRules
+from server.payroll.paycheck import (
+    DeductionKind,
+    Earning,
+    EmployeeDeduction,
+    Paycheck,
+    YearToDate,
+    compute_paycheck,
+    hourly_earning,
+)
+from server.payroll.schedule import PaySchedule, period_of
+from server.payroll.tax_year import TaxYear, TaxYearError, load_tax_year
+from server.payroll.taxes import TaxWagesToDate
+from server.payroll.timekeeping import PayrollRefusal, weeks_for
+from server.payroll.withholding import W4, round_half_up
+from server.storage.tables import (
+    employee_deductions,
+    employee_pay,
+    employees,
+    pay_rates,
+    pay_runs,
+    pay_schedules,
+    paychecks,
+)
+
+EARNING_CODES = {Decimal(1): "regular", Decimal("1.5"): "overtime", Decimal(2): "double_time"}
+
+
+@dataclass(frozen=True, slots=True)
+class PayrollContext:
+    """What runs need besides the database: rules, tables, the chart, the workweek."""
+
+    rules: OvertimeRules
+    kinds: dict[str, DeductionKind]
+    chart: Chart
+    first_weekday: str
+    currency: str = "USD"
+
+    def tax_year(self, year: int) -> TaxYear:
+        try:
+            return load_tax_year(year)
+        except TaxYearError as exc:
+            raise PayrollRefusal(409, str(exc), "pay_date") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    employee_id: str
+    name: str
+    pay_type: str
+    store_id: str
+    schedule: PaySchedule
+    w4: W4
+    rates: tuple[tuple[date, int], ...]  # (effective from, rate), rising
+    deductions: tuple[EmployeeDeduction, ...]
+
+    def rate_on(self, day: date) -> int | None:
+        current = None
+        for since, rate in self.rates:
+            if since <= day:
+                current = rate
+            else:
+                break
+        return current
+
+
+def schedule_from_row(row: Any) -> PaySchedule:
+    return PaySchedule(row.code, row.frequency, row.anchor, int(row.pay_lag_days))
+
+
+async def load_schedule(conn: AsyncConnection, code: str) -> PaySchedule:
+    row = (await conn.execute(sa.select(pay_schedules).where(
+        pay_schedules.c.code == code))).first()
+    if row is None:
+        raise PayrollRefusal(404, f"no pay schedule {code!r}", "schedule")
+    return schedule_from_row(row)
+
+
+async def load_profiles(conn: AsyncConnection, schedule: PaySchedule | None,
+                        employee_ids: Sequence[str] | None = None) -> dict[str, Profile]:
+    query = (sa.select(employee_pay, employees.c.name, pay_schedules)
+             .join(employees, employees.c.employee_id == employee_pay.c.employee_id)
+             .join(pay_schedules, pay_schedules.c.code == employee_pay.c.schedule_code)
+             .where(employees.c.active.is_(True)))
+    if schedule is not None:
+        query = query.where(employee_pay.c.schedule_code == schedule.code)
+    if employee_ids is not None:
+        query = query.where(employee_pay.c.employee_id.in_(list(employee_ids)))
+    rows = list(await conn.execute(query))
+    ids = [r.employee_id for r in rows]
+    rates: dict[str, list[tuple[date, int]]] = defaultdict(list)
+    cuts: dict[str, list[EmployeeDeduction]] = defaultdict(list)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        for r in await conn.execute(sa.select(pay_rates).where(
+                pay_rates.c.employee_id.in_(chunk)).order_by(pay_rates.c.effective_from)):
+            rates[r.employee_id].append((r.effective_from, int(r.rate_minor)))
+        for r in await conn.execute(sa.select(employee_deductions).where(
+                employee_deductions.c.employee_id.in_(chunk))
+                .order_by(employee_deductions.c.position)):
+            cuts[r.employee_id].append(EmployeeDeduction(
+                r.kind, amount=None if r.amount_minor is None else int(r.amount_minor),
+                percent=None if r.percent is None else Decimal(r.percent),
+                annual_cap=None if r.annual_cap_minor is None else int(r.annual_cap_minor)))
+    return {r.employee_id: Profile(r.employee_id, r.name, r.pay_type, r.home_store_id,
+                                   PaySchedule(r.code, r.frequency, r.anchor,
+                                               int(r.pay_lag_days)),
+                                   W4(**r.w4) if r.w4 else W4(), tuple(rates[r.employee_id]),
+                                   tuple(cuts[r.employee_id]))
+            for r in rows}
+
+
+async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year: int,
+                       before: date, exclude_run: str | None) -> dict[str, YearToDate]:
+    """Earlier approved or posted paychecks of ``year`` paid on or before ``before``."""
+    out: dict[str, YearToDate] = {}
+    sums: dict[str, list[int]] = {}
+    kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for start in range(0, len(employee_ids), 1000):
+        chunk = list(employee_ids[start:start + 1000])
+        query = (sa.select(paychecks.c.employee_id, paychecks.c.ss_wages_minor,
+                           paychecks.c.medicare_wages_minor, paychecks.c.futa_wages_minor,
+                           paychecks.c.deductions)
+                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
+                 .where(paychecks.c.employee_id.in_(chunk),
+                        pay_runs.c.status.in_(["approved", "posted"]),
+                        paychecks.c.pay_date >= date(year, 1, 1),
+                        paychecks.c.pay_date <= before))
+        if exclude_run is not None:
+            query = query.where(paychecks.c.run_id != exclude_run)
+        for r in await conn.execute(query):
+            total = sums.setdefault(r.employee_id, [0, 0, 0])
+            total[0] += int(r.ss_wages_minor)
+            total[1] += int(r.medicare_wages_minor)
+            total[2] += int(r.futa_wages_minor)
+            for item in r.deductions:
+                kinds[r.employee_id][item["kind"]] += int(item["amount_minor"])
+    for employee_id in employee_ids:
+        ss, medicare, futa = sums.get(employee_id, [0, 0, 0])
+        out[employee_id] = YearToDate(TaxWagesToDate(ss, medicare, futa),
+                                      dict(kinds.get(employee_id, {})))
+    return out
+
+
+def _code(multiplier: Decimal) -> str:
+    return EARNING_CODES.get(multiplier, f"premium_{multiplier}")
+
+
+def hourly_earnings(profile: Profile, minutes_by_day: dict[date, dict[Decimal, int]],
+                    start: date, end: date) -> list[Earning]:
+    """The period's days' minutes, grouped by the rate in effect each day and multiplier."""
+    grouped: dict[tuple[int, Decimal], int] = defaultdict(int)
+    for day, split in minutes_by_day.items():
+        if not start <= day <= end:
+            continue
+        rate = profile.rate_on(day)
+        if rate is None:
+            raise PayrollRefusal(409, f"{profile.employee_id} worked on {day} but has no pay "
+                                      "rate in effect that day", "rates")
+        for multiplier, minutes in split.items():
+            grouped[(rate, multiplier)] += minutes
+    return [hourly_earning(_code(multiplier), minutes, rate, multiplier)
+            for (rate, multiplier), minutes in sorted(grouped.items(),
+                                                      key=lambda kv: (kv[0][1], kv[0][0]))
+            if minutes]
+
+
+def salary_earnings(profile: Profile, start: date, end: date, periods: int) -> list[Earning]:
+    """The annual salary over the year's periods, prorated by the period's days on each
+    salary (days before the first salary are not paid)."""
+    days = (end - start).days + 1
+    share: dict[int, int] = defaultdict(int)
+    day = start
+    while day <= end:
+        rate = profile.rate_on(day)
+        if rate is not None:
+            share[rate] += 1
+        day += timedelta(days=1)
+    amount = round_half_up(sum((Fraction(rate, periods) * Fraction(n, days)
+                                for rate, n in share.items()), Fraction(0)))
+    return [Earning("salary", amount)] if amount else []
+
+
+def paycheck_row(run_id: str, pay_date: date, profile: Profile, check: Paycheck,
+                 frequency: str) -> dict[str, Any]:
+    taxes = check.taxes
+    return {
+        "run_id": run_id, "employee_id": profile.employee_id, "store_id": profile.store_id,
+        "pay_date": pay_date, "gross_minor": check.gross,
+        "income_tax_wages_minor": check.income_tax_wages,
+        "ss_wages_minor": taxes.social_security_wages,
+        "medicare_wages_minor": taxes.medicare_wages, "futa_wages_minor": taxes.futa_wages,
+        "income_tax_minor": check.income_tax,
+        "ss_employee_minor": taxes.social_security_employee,
+        "medicare_employee_minor": taxes.medicare_employee,
+        "ss_employer_minor": taxes.social_security_employer,
+        "medicare_employer_minor": taxes.medicare_employer,
+        "futa_employer_minor": taxes.futa_employer,
+        "deductions": [{"kind": d.kind, "name": d.name, "pre_tax": d.pre_tax,
+                        "amount_minor": d.amount, "shortfall_minor": d.shortfall}
+                       for d in (*check.pre_tax, *check.post_tax)],
+        "net_minor": check.net,
+        "detail": {
+            "name": profile.name, "frequency": frequency, "w4": profile.w4.to_document(),
+            "earnings": [{"code": e.code, "minutes": e.minutes, "rate_minor": e.rate,
+                          "multiplier": str(e.multiplier), "amount_minor": e.amount}
+                         for e in check.earnings],
+            "additional_medicare_wages_minor": taxes.additional_medicare_wages,
+            "income_tax_shortfall_minor": check.income_tax_shortfall,
+            "worksheet_1a": {name: (str(value) if not isinstance(value, int) else value)
+                             for name, value in _worksheet_lines(check).items()}}}
+
+
+def _worksheet_lines(check: Paycheck) -> dict[str, Any]:
+    return {f.name: getattr(check.worksheet, f.name) for f in fields(check.worksheet)}
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    rows: list[dict[str, Any]]
+    checks: list[tuple[str, Paycheck]]  # (store, paycheck)
+
+
+async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
+                      schedule: PaySchedule, start: date, end: date, pay_date: date,
+                      kind: str, adjustments: Sequence[dict[str, Any]] = ()) -> Computed:
+    """Every paycheck of the run, computed now (nothing written)."""
+    year = ctx.tax_year(pay_date.year)
+    if kind == "regular":
+        profiles = await load_profiles(conn, schedule)
+    else:
+        named = sorted({a["employee_id"] for a in adjustments})
+        profiles = await load_profiles(conn, None, named)
+        if unknown := [e for e in named if e not in profiles]:
+            raise PayrollRefusal(422, f"earnings: no active employee with a pay profile: "
+                                      f"{', '.join(unknown[:10])}", "earnings")
+    ids = sorted(profiles)
+    weeks = await weeks_for(conn, [i for i in ids if profiles[i].pay_type == "hourly"],
+                            start, end, ctx.rules, ctx.first_weekday) if kind == "regular" \
+        else {}
+    pending = sorted((e, w.week_start.isoformat()) for (e, _), w in weeks.items()
+                     if w.status != "approved" and (w.exceptions or any(
+                         start <= d <= end and sum(m.values())
+                         for d, m in w.split.by_day.items())))
+    if pending:
+        raise PayrollRefusal(409, f"{len(pending)} timesheet(s) with time in this period are "
+                                  "not approved", unapproved=[
+                                      {"employee_id": e, "week_start": w}
+                                      for e, w in pending[:200]])
+    by_employee: dict[str, dict[date, dict[Decimal, int]]] = defaultdict(dict)
+    for (employee_id, _), week in weeks.items():
+        by_employee[employee_id].update(week.split.by_day)
+    to_date = await year_to_date(conn, ids, pay_date.year, pay_date, run_id)
+    extra: dict[str, list[Earning]] = defaultdict(list)
+    for item in adjustments:
+        extra[item["employee_id"]].append(Earning(item["code"], int(item["amount_minor"])))
+    rows: list[dict[str, Any]] = []
+    checks: list[tuple[str, Paycheck]] = []
+    for employee_id in ids:
+        profile = profiles[employee_id]
+        frequency = profile.schedule.frequency
+        if kind == "regular":
+            earnings = (hourly_earnings(profile, by_employee.get(employee_id, {}), start, end)
+                        if profile.pay_type == "hourly" else
+                        salary_earnings(profile, start, end, year.pay_periods[frequency]))
+            deductions = list(profile.deductions)
+        else:
+            earnings, deductions = extra[employee_id], []
+        if not earnings:
+            continue
+        try:
+            check = compute_paycheck(earnings, deductions, ctx.kinds, profile.w4, frequency,
+                                     year, to_date[employee_id])
+        except ValueError as exc:
+            raise PayrollRefusal(422, f"{employee_id}: {exc}", "employee_id") from None
+        rows.append(paycheck_row(run_id, pay_date, profile, check, frequency))
+        checks.append((profile.store_id, check))
+    return Computed(rows, checks)
+
+
+def run_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def total(name: str) -> int:
+        return sum(int(r[name]) for r in rows)
+
+    employee_taxes = total("income_tax_minor") + total("ss_employee_minor") + \
+        total("medicare_employee_minor")
+    return {"paychecks": len(rows), "gross_minor": total("gross_minor"),
+            "employee_taxes_minor": employee_taxes,
+            "employer_taxes_minor": total("ss_employer_minor") +
+            total("medicare_employer_minor") + total("futa_employer_minor"),
+            "deductions_minor": sum(int(d["amount_minor"]) for r in rows
+                                    for d in r["deductions"]),
+            "net_minor": total("net_minor")}
+
+
+async def create_run(conn: AsyncConnection, ctx: PayrollContext, doc: dict[str, Any],
+                     who: str) -> str:
+    kind = doc.get("kind", "regular")
+    if kind not in ("regular", "off_cycle"):
+        raise PayrollRefusal(422, "kind: regular or off_cycle", "kind")
+    code = doc.get("schedule")
+    if not isinstance(code, str):
+        raise PayrollRefusal(422, "schedule: the pay schedule's code", "schedule")
+    schedule = await load_schedule(conn, code)
+    run_id = f"PR-{uuid.uuid4().hex[:16]}"
+    adjustments: list[dict[str, Any]] = []
+    corrects = doc.get("corrects_run_id")
+    if corrects is not None and (not isinstance(corrects, str) or len(corrects) > 64):
+        raise PayrollRefusal(422, "corrects_run_id: the id of a posted run", "corrects_run_id")
+    if kind == "regular":
+        day = _date(doc.get("period_start"), "period_start")
+        period = period_of(schedule, day)
+        if period.start != day:
+            raise PayrollRefusal(422, f"period_start: {day} does not start a period of "
+                                      f"{code} (that period starts {period.start})",
+                                 "period_start")
+        start, end, pay_date = period.start, period.end, period.pay_date
+        if pay_date.year != end.year and end.year < pay_date.year - 1:
+            raise PayrollRefusal(422, "period_start: too far from its pay date")
+        regular_key: str | None = f"{code}:{start.isoformat()}"
+        held = (await conn.execute(sa.select(pay_runs.c.run_id, pay_runs.c.status).where(
+            pay_runs.c.regular_key == regular_key))).first()
+        if held is not None:
+            raise PayrollRefusal(409, f"the period {start}..{end} of {code} already has run "
+                                      f"{held.run_id} ({held.status}); a correction is an "
+                                      "off-cycle run", run_id=held.run_id)
+    else:
+        pay_date = _date(doc.get("pay_date"), "pay_date")
+        start = end = pay_date
+        regular_key = None
+        if corrects is not None:
+            row = (await conn.execute(sa.select(pay_runs.c.status).where(
+                pay_runs.c.run_id == corrects))).first()
+            if row is None or row.status != "posted":
+                raise PayrollRefusal(422, "corrects_run_id: a posted run", "corrects_run_id")
+        adjustments = _adjustments(doc.get("earnings"))
+    computed = await compute_run(conn, ctx, run_id, schedule, start, end, pay_date, kind,
+                                 adjustments)
+    await conn.execute(pay_runs.insert().values(
+        run_id=run_id, schedule_code=code, period_start=start, period_end=end,
+        pay_date=pay_date, kind=kind, regular_key=regular_key, corrects_run_id=corrects,
+        status="draft", totals={**run_totals(computed.rows), "adjustments": adjustments},
+        created_by=who, created_at=datetime.now(UTC)))
+    await _store_rows(conn, computed.rows)
+    return run_id
+
+
+async def _store_rows(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), 500):
+        await conn.execute(paychecks.insert(), rows[start:start + 500])
+
+
+def _adjustments(items: object) -> list[dict[str, Any]]:
+    if not isinstance(items, list) or not items:
+        raise PayrollRefusal(422, "earnings: a list of {employee_id, code, amount}", "earnings")
+    from sync.errors import InvalidAmount
+    from sync.money import parse_amount
+
+    out = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("employee_id"), str):
+            raise PayrollRefusal(422, f"earnings[{index}].employee_id: required", "earnings")
+        code = item.get("code", "adjustment")
+        if not isinstance(code, str) or not code.isidentifier() or len(code) > 32:
+            raise PayrollRefusal(422, f"earnings[{index}].code: a short name", "earnings")
+        try:
+            amount = parse_amount(item.get("amount"), 2, field=f"earnings[{index}].amount")
+        except InvalidAmount as exc:
+            raise PayrollRefusal(422, str(exc), "earnings") from None
+        if amount <= 0:
+            raise PayrollRefusal(422, f"earnings[{index}].amount: more than zero", "earnings")
+        out.append({"employee_id": item["employee_id"], "code": code, "amount_minor": amount})
+    return out
+
+
+def _date(value: object, name: str) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise PayrollRefusal(422, f"{name}: a date YYYY-MM-DD", name) from None
+
+
+async def load_run(conn: AsyncConnection, run_id: str, lock: bool = False) -> Any:
+    query = sa.select(pay_runs).where(pay_runs.c.run_id == run_id)
+    row = (await conn.execute(query.with_for_update() if lock else query)).first()
+    if row is None:
+        raise PayrollRefusal(404, f"no pay run {run_id}")
+    return row
+
+
+async def recompute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str) -> None:
+    run = await load_run(conn, run_id, lock=True)
+    if run.status != "draft":
+        raise PayrollRefusal(409, f"pay run {run_id} is {run.status}: only a draft is "
+                                  "recomputed")
+    computed = await _recompute(conn, ctx, run)
+    await conn.execute(paychecks.delete().where(paychecks.c.run_id == run_id))
+    await _store_rows(conn, computed.rows)
+    await conn.execute(pay_runs.update().where(pay_runs.c.run_id == run_id).values(
+        totals={**run_totals(computed.rows), "adjustments": run.totals.get("adjustments", [])}))
+
+
+async def _recompute(conn: AsyncConnection, ctx: PayrollContext, run: Any) -> Computed:
+    schedule = await load_schedule(conn, run.schedule_code)
+    return await compute_run(conn, ctx, run.run_id, schedule, run.period_start,
+                             run.period_end, run.pay_date, run.kind,
+                             run.totals.get("adjustments", []))
+
+
+_COMPARED = ("employee_id", "gross_minor", "income_tax_minor", "ss_employee_minor",
+             "medicare_employee_minor", "ss_employer_minor", "medicare_employer_minor",
+             "futa_employer_minor", "net_minor")
+
+
+async def approve_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
+                      who: str) -> None:
+    run = await load_run(conn, run_id, lock=True)
+    if run.status != "draft":
+        raise PayrollRefusal(409, f"pay run {run_id} is already {run.status}")
+    computed = await _recompute(conn, ctx, run)
+    stored = [tuple(getattr(r, c) for c in _COMPARED) for r in await conn.execute(
+        sa.select(paychecks).where(paychecks.c.run_id == run_id)
+        .order_by(paychecks.c.employee_id))]
+    fresh = sorted(tuple(r[c] for c in _COMPARED) for r in computed.rows)
+    if stored != fresh:
+        raise PayrollRefusal(409, f"the figures of pay run {run_id} changed since its preview "
+                                  "(timesheets, rates or earlier runs): recompute it "
+                                  f"(POST /api/v1/payroll/runs/{run_id}/recompute) and "
+                                  "review it again")
+    await conn.execute(pay_runs.update().where(pay_runs.c.run_id == run_id).values(
+        status="approved", approved_by=who, approved_at=datetime.now(UTC)))
+
+
+async def post_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
+                   who: str) -> list[str]:
+    """Post an approved run's journal (one entry per store); returns the entry keys."""
+    run = await load_run(conn, run_id, lock=True)
+    if run.status != "approved":
+        raise PayrollRefusal(409, f"pay run {run_id} is {run.status}: only an approved run "
+                                  "is posted")
+    rows = await conn.execute(sa.select(paychecks).where(paychecks.c.run_id == run_id))
+    drafts = payroll_drafts(run_id, run.pay_date, [figures_of_row(r) for r in rows],
+                            ctx.chart, ctx.currency)
+    await write_entries(conn, drafts, created_by=who)
+    await conn.execute(pay_runs.update().where(pay_runs.c.run_id == run_id).values(
+        status="posted", posted_by=who, posted_at=datetime.now(UTC)))
+    return [d.key for d in drafts]

@@ -1,0 +1,255 @@
+"""Payroll end to end (SQLite and PostgreSQL): punches rung at a store agent while head
+office is down → sync → timesheets (an unpaired punch corrected by a manager, audited) →
+approved → a pay run drafted, approved by the payroll role only, posted once → stub (HTML,
+PDF), register (CSV), NACHA file (validated, read back by an independent parser) and a
+balanced payroll journal — and what the API refuses, changing nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from ach.parser import Parser  # type: ignore[import-untyped]
+
+from server import create_app as create_server
+from server.admin import create_api_token, enroll_store, init_database
+from server.payroll.nacha import validate_ach
+from server.storage import Storage
+from server.storage.tables import journal_lines, time_punches
+from store_agent.app import create_app as create_agent
+from store_agent.ledger import Ledger
+from store_agent.sync_client import SyncError, push_pending
+from tests.integration.agent_helpers import call, new_id, prepared_settings
+from tests.integration.helpers import assert_problem
+
+LA = ZoneInfo("America/Los_Angeles")
+MONDAY = datetime(2026, 11, 16, tzinfo=LA)
+
+
+class HandClock:
+    def __init__(self, start: datetime) -> None:
+        self.instant = start
+
+    def now(self) -> datetime:
+        return self.instant
+
+
+async def _head_office(settings: Any) -> tuple[dict[str, dict[str, str]], str]:
+    storage = Storage(settings.database.url)
+    try:
+        init = await init_database(storage)
+        store_token = await enroll_store(storage, "S001", "Main Street", "America/Los_Angeles")
+        tokens = {"admin": init.admin_token}
+        for role in ("payroll", "manager", "auditor"):
+            tokens[role] = (await create_api_token(storage, f"{role} user", role)).token
+    finally:
+        await storage.dispose()
+    return {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}, \
+        store_token
+
+
+async def _ring_a_week_offline(agent_settings_factory: Any, store_token: str) -> Any:
+    """E100 works Mon-Fri 9:00-18:30 with a 30-minute break (9 h a day); E101 clocks in on
+    Monday and never out (a forgotten punch). Head office is unreachable all week."""
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url="http://127.0.0.1:9", sync_token=store_token))
+    clock = HandClock(MONDAY.astimezone(UTC))
+    from aiohttp.test_utils import TestClient, TestServer
+
+    agent = TestClient(TestServer(create_agent(settings, clock)))
+    await agent.start_server()
+    try:
+        async def punch(employee: str, action: str, at: datetime) -> None:
+            clock.instant = at.astimezone(UTC)
+            status, body = await call(agent, "POST", "/api/v1/punches",
+                                      {"punch_id": new_id(), "employee": employee,
+                                       "action": action})
+            assert status == 201, body
+
+        for day in range(5):
+            start = MONDAY + timedelta(days=day, hours=9)
+            await punch("E100", "in", start)
+            await punch("E100", "break_start", start + timedelta(hours=3))
+            await punch("E100", "break_end", start + timedelta(hours=3, minutes=30))
+            await punch("E100", "out", start + timedelta(hours=9, minutes=30))
+        await punch("E101", "in", MONDAY + timedelta(hours=10))
+    finally:
+        await agent.close()
+    ledger = Ledger(settings.ledger.path, "S001")
+    await ledger.open()
+    try:  # head office is down: nothing goes, nothing is lost
+        with pytest.raises(SyncError):
+            await push_pending(ledger, settings, clock)
+    finally:
+        await ledger.close()
+    return clock
+
+
+async def _ok(resp: Any, status: int = 200) -> Any:
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory: Any,
+                                   aiohttp_client: Any) -> None:
+    headers, store_token = await _head_office(server_settings)
+    clock = await _ring_a_week_offline(agent_settings_factory, store_token)
+    server = await aiohttp_client(create_server(server_settings))
+    settings = agent_settings_factory(head_office_url=str(server.make_url("")).rstrip("/"),
+                                      sync_token=store_token)
+    ledger = Ledger(settings.ledger.path, "S001")
+    await ledger.open()
+    try:
+        await push_pending(ledger, settings, clock)
+    finally:
+        await ledger.close()
+    storage = Storage(server_settings.database.url)
+    async with storage.read() as conn:
+        punches = (await conn.execute(sa.select(sa.func.count()).select_from(time_punches))
+                   ).scalar_one()
+    assert punches == 21  # 20 for E100, 1 for E101: all synced
+
+    admin, payroll, manager = headers["admin"], headers["payroll"], headers["manager"]
+    await _ok(await server.put("/api/v1/payroll/schedules/BW", headers=payroll, json={
+        "frequency": "biweekly", "anchor": "2026-11-16", "pay_lag_days": 5}))
+    for employee, name in (("E100", "Ann Núñez"), ("E101", "Bob")):
+        await _ok(await server.put(f"/api/v1/employees/{employee}", headers=admin, json={
+            "name": name, "role": "cashier", "pin": "1111"}), 200)
+    # A W-4 that cannot be and a negative rate change nothing.
+    profile = {"pay_type": "hourly", "home_store_id": "S001", "work_state": "CA",
+               "schedule": "BW", "w4": {"filing_status": "single"},
+               "bank_account": {"routing": "011000015", "account": "123456789",
+                                "account_type": "checking"}}
+    bad = await server.put("/api/v1/payroll/employees/E100", headers=payroll, json={
+        **profile, "w4": {"filing_status": "single", "dependents_credit": "-500.00"}})
+    await assert_problem(bad, 422, "dependents_credit")
+    assert (await server.get("/api/v1/payroll/employees/E100", headers=payroll)).status == 404
+    shown = await _ok(await server.put("/api/v1/payroll/employees/E100", headers=payroll,
+                                       json=profile))
+    assert shown["bank_account"] == "checking ****6789 at 011000015"
+    async with storage.read() as conn:
+        sealed = (await conn.execute(sa.text(
+            "SELECT bank_sealed FROM employee_pay WHERE employee_id = 'E100'"))).scalar_one()
+    assert "123456789" not in sealed
+    await assert_problem(await server.post("/api/v1/payroll/employees/E100/rates",
+                                           headers=payroll,
+                                           json={"effective_from": "2026-01-01",
+                                                 "rate": "-20.00"}), 422, "rate")
+    await _ok(await server.post("/api/v1/payroll/employees/E100/rates", headers=payroll,
+                                json={"effective_from": "2026-01-01", "rate": "20.00"}), 201)
+    await _ok(await server.put("/api/v1/payroll/employees/E100/deductions", headers=payroll,
+                               json={"deductions": [{"kind": "401k", "percent": "5"},
+                                                    {"kind": "garnishment",
+                                                     "amount": "25.00"}]}))
+    await _ok(await server.put("/api/v1/payroll/employees/E101", headers=payroll, json={
+        **profile, "bank_account": None}))
+    await _ok(await server.post("/api/v1/payroll/employees/E101/rates", headers=payroll,
+                                json={"effective_from": "2026-01-01", "rate": "18.00"}), 201)
+
+    # E100's week: 45 h, California daily overtime: 40 straight, 5 at 1.5.
+    week = await _ok(await server.get("/api/v1/payroll/timesheets/E100/2026-11-16",
+                                      headers=manager))
+    assert week["minutes"]["by_multiplier"] == {"1": 2400, "1.5": 300}
+    assert week["exceptions"] == [] and week["status"] == "open"
+    # E101 forgot to clock out: no pay run until a manager corrects and approves it.
+    bob = await _ok(await server.get("/api/v1/payroll/timesheets/E101/2026-11-16",
+                                     headers=manager))
+    [problem] = bob["exceptions"]
+    assert problem["problems"] == ["missing_out"]
+    await assert_problem(await server.post(
+        "/api/v1/payroll/timesheets/E101/2026-11-16/approve", headers=manager), 409,
+        "need a correction")
+    await _ok(await server.post("/api/v1/payroll/timesheets/E100/2026-11-16/approve",
+                                headers=manager))
+    refused = await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "schedule": "BW", "period_start": "2026-11-16"})
+    body = await assert_problem(refused, 409, "not approved")
+    assert body["unapproved"] == [{"employee_id": "E101", "week_start": "2026-11-16"}]
+    fixed = await _ok(await server.post("/api/v1/payroll/corrections", headers=manager, json={
+        "employee_id": "E101", "shift_key": problem["shift_key"], "action": "set",
+        "start": (MONDAY + timedelta(hours=10)).isoformat(),
+        "end": (MONDAY + timedelta(hours=16)).isoformat(), "break_minutes": 0,
+        "reason": "forgot to clock out; left at 16:00 per the schedule"}), 201)
+    assert fixed["before"]["problems"] == ["missing_out"] and fixed["made_by"] == "manager user"
+    await _ok(await server.post("/api/v1/payroll/timesheets/E101/2026-11-16/approve",
+                                headers=manager))
+    locked = await server.post("/api/v1/payroll/corrections", headers=manager, json={
+        "employee_id": "E101", "shift_key": problem["shift_key"], "action": "void",
+        "reason": "again"})
+    await assert_problem(locked, 409, "locked")
+    async with storage.read() as conn:  # the punch itself was never edited
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(time_punches)
+                                   .where(time_punches.c.employee_id == "E101"))
+                ).scalar_one() == 1
+
+    run = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "schedule": "BW", "period_start": "2026-11-16"}), 201)
+    assert (run["status"], run["pay_date"], run["paychecks"]) == ("draft", "2026-12-04", 2)
+    # E100: 40 h x 20 + 5 h x 30 = 950; E101: 6 h x 18 = 108
+    assert run["gross"] == "1058.00"
+    run_id = run["run_id"]
+    again = await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "schedule": "BW", "period_start": "2026-11-16"})
+    await assert_problem(again, 409, "already has run")
+    await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/approve",
+                                           headers=admin), 403, "admin")
+    await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/post",
+                                           headers=payroll), 409, "only an approved run")
+    await _ok(await server.post(f"/api/v1/payroll/runs/{run_id}/approve", headers=payroll))
+    await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/approve",
+                                           headers=payroll), 409, "already approved")
+    posted = await _ok(await server.post(f"/api/v1/payroll/runs/{run_id}/post",
+                                         headers=payroll))
+    assert posted["status"] == "posted"
+    assert posted["journal_entries"] == [f"payroll:{run_id}:S001"]
+    await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/approve",
+                                           headers=payroll), 409, "already posted")
+    await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/post",
+                                           headers=payroll), 409, "posted")
+
+    # The stub: current and year to date, by hand for E100.
+    stub = await _ok(await server.get(f"/api/v1/payroll/runs/{run_id}/stubs/E100",
+                                      headers=headers["auditor"]))
+    assert stub["gross"] == {"current": "950.00", "ytd": "950.00"}
+    earnings = {e["code"]: e["current"] for e in stub["earnings"]}
+    assert earnings == {"regular": "800.00", "overtime": "150.00"}
+    taxes = {t["name"]: t["current"] for t in stub["taxes"]}
+    # income tax wages 950 - 47.50 (401k) = 902.50; x 26 = 23,465 - 8,600 = 14,865:
+    # 10% x (14,865 - 7,500) = 736.50 / 26 = 28.33; FICA on 950 (the 401k is not excluded)
+    assert taxes == {"Federal income tax": "28.33", "Social Security": "58.90",
+                     "Medicare": "13.78"}
+    assert stub["net"]["current"] == "776.49"  # 950 - 47.50 - 28.33 - 58.90 - 13.78 - 25.00
+    html = await server.get(f"/api/v1/payroll/runs/{run_id}/stubs/E100?format=html",
+                            headers=payroll)
+    assert html.status == 200 and "Ann Núñez" in await html.text()
+    pdf = await server.get(f"/api/v1/payroll/runs/{run_id}/stubs/E100?format=pdf",
+                           headers=payroll)
+    assert pdf.status == 200 and (await pdf.read()).startswith(b"%PDF")
+
+    register = await server.get(f"/api/v1/payroll/runs/{run_id}/register?format=csv",
+                                headers=payroll)
+    rows = list(csv.DictReader(io.StringIO(await register.text())))
+    assert {r["employee_id"]: r["net"] for r in rows}["E100"] == "776.49"
+
+    ach = await server.get(f"/api/v1/payroll/runs/{run_id}/nacha", headers=payroll)
+    text = await ach.text()
+    assert ach.headers["X-Paper-Checks"] == "E101"  # no bank account on file
+    summary = validate_ach(text)
+    assert (summary.entries, summary.total_credit_cents) == (1, 776_49)
+    [entry] = Parser(text).as_dict()["batches"][0]["entries"]
+    assert entry["entry_detail"]["dfi_acnt_num"].strip() == "123456789"
+    assert int(entry["entry_detail"]["amount"]) == 776_49
+
+    async with storage.read() as conn:
+        lines = list(await conn.execute(sa.select(journal_lines).where(
+            journal_lines.c.entry_key == f"payroll:{run_id}:S001")))
+    assert sum(int(r.amount_minor) for r in lines) == 0
+    by = {(r.account_code, r.sub): int(r.amount_minor) for r in lines}
+    assert by[("6100", "")] == 1058_00  # wages by store
+    assert by[("2300", "")] == -int(run["net"].replace(".", ""))
+    await storage.dispose()
