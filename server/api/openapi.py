@@ -415,6 +415,7 @@ OPERATIONS.update({
             query("format", "json (default), html or pdf", {"enum": ["json", "html", "pdf"]}),)),
     "GET /api/v1/payroll/runs/{run_id}/nacha": op("PayStub", errors=(404, 409)),
     "POST /api/v1/payroll/jobs/nightly/run": op("PayrollJobRun", errors=(409,)),
+    "GET /api/v1/payroll/jobs": op("JobRunList"),
 })
 OPERATIONS["GET /api/v1/payroll/runs/{run_id}/stubs/{employee_id}"]["responses"]["200"][
     "content"].update({"text/html": {"schema": STR}, "application/pdf": {"schema": STR}})

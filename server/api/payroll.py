@@ -17,7 +17,7 @@ from server.api.params import iso_utc
 from server.api.tabular import report_response
 from server.auth import PRINCIPAL
 from server.payroll.bank import BankAccount, BankAccountError
-from server.payroll.nightly import run_payroll_nightly
+from server.payroll.nightly import PAYROLL_NIGHTLY, run_payroll_nightly
 from server.payroll.outputs import (
     REGISTER_COLUMNS,
     nacha_file,
@@ -51,6 +51,7 @@ from server.storage.tables import (
     employee_deductions,
     employee_pay,
     employees,
+    job_runs,
     pay_rates,
     pay_runs,
     pay_schedules,
@@ -614,6 +615,20 @@ async def nacha(request: web.Request) -> web.Response:
     return web.Response(text=text, content_type="text/plain", headers={
         "Content-Disposition": f'attachment; filename="ach-{run.run_id}.txt"',
         "X-Paper-Checks": ",".join(paper)})
+
+
+@routes.get(f"{PAYROLL}/jobs")
+@requires(Permission.PAYROLL_READ)
+async def list_payroll_jobs(request: web.Request) -> web.Response:
+    """Payroll's nightly job runs, newest first: when, which process, the outcome and what
+    it did (timesheets closed, runs drafted, periods still waiting and why)."""
+    async with request.app[keys.STORAGE].read() as conn:
+        rows = await conn.execute(sa.select(job_runs).where(job_runs.c.job == PAYROLL_NIGHTLY)
+                                  .order_by(job_runs.c.id.desc()).limit(100))
+        return web.json_response({"items": [
+            {"id": r.id, "job": r.job, "slot": r.slot, "runner": r.runner,
+             "started_at": iso_utc(r.started_at), "finished_at": iso_utc(r.finished_at),
+             "outcome": r.outcome, "detail": r.detail} for r in rows]})
 
 
 @routes.post(f"{PAYROLL}/jobs/nightly/run")

@@ -7,7 +7,7 @@ server processes, like the books' job (a ``job_runs`` row per job and slot)."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,13 +23,14 @@ log = logging.getLogger(__name__)
 PAYROLL_NIGHTLY = "payroll.nightly"
 
 
-async def run_payroll_nightly(storage: Storage, ctx: PayrollContext,
-                              slot: str) -> dict[str, Any] | None:
+async def run_payroll_nightly(storage: Storage, ctx: PayrollContext, slot: str,
+                              today: date | None = None) -> dict[str, Any] | None:
+    """One run for ``slot`` (None when another process ran it); ``today`` for tests."""
     run_id = await claim(storage, PAYROLL_NIGHTLY, slot)
     if run_id is None:
         return None
     started = datetime.now(UTC)
-    today = started.date()
+    today = today or started.date()
     detail: dict[str, Any] = {"drafted": [], "waiting": []}
     outcome = "failed"
     try:

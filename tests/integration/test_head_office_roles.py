@@ -72,6 +72,7 @@ EXPECTED: dict[str, set[str]] = {
     **{key: {"admin", "payroll", "auditor"} for key in (
         "GET /api/v1/payroll/schedules", "GET /api/v1/payroll/employees/{employee_id}",
         "GET /api/v1/payroll/runs", "GET /api/v1/payroll/runs/{run_id}",
+        "GET /api/v1/payroll/jobs",
         "GET /api/v1/payroll/runs/{run_id}/register",
         "GET /api/v1/payroll/runs/{run_id}/stubs/{employee_id}")},
     **{key: {"admin", "payroll"} for key in (

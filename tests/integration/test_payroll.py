@@ -253,3 +253,55 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
     assert by[("6100", "")] == 1058_00  # wages by store
     assert by[("2300", "")] == -int(run["net"].replace(".", ""))
     await storage.dispose()
+
+
+async def test_the_nightly_job_drafts_once_and_an_off_cycle_run_corrects(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    """A salaried employee: payroll's nightly job closes the weeks and drafts the ended
+    period's run — once, however many processes fire for the slot; the run is approved and
+    posted; an off-cycle run then pays a missed bonus with the year to date behind it."""
+    from datetime import date
+
+    from server import keys
+    from server.payroll.nightly import run_payroll_nightly
+
+    headers, _ = await _head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    payroll, admin = headers["payroll"], headers["admin"]
+    await _ok(await server.put("/api/v1/payroll/schedules/WK", headers=payroll, json={
+        "frequency": "weekly", "anchor": "2026-11-16", "pay_lag_days": 3}))
+    await _ok(await server.put("/api/v1/employees/E7", headers=admin, json={
+        "name": "Cleo", "role": "manager", "pin": "7777"}))
+    await _ok(await server.put("/api/v1/payroll/employees/E7", headers=payroll, json={
+        "pay_type": "salaried", "home_store_id": "S001", "work_state": "TX",
+        "schedule": "WK", "w4": {"filing_status": "married_jointly"}}))
+    await _ok(await server.post("/api/v1/payroll/employees/E7/rates", headers=payroll,
+                                json={"effective_from": "2026-01-01", "rate": "78000.00"}),
+              201)
+    storage, ctx = server.server.app[keys.STORAGE], server.server.app[keys.PAYROLL]
+    first = await run_payroll_nightly(storage, ctx, "2026-11-25", today=date(2026, 11, 25))
+    again = await run_payroll_nightly(storage, ctx, "2026-11-25", today=date(2026, 11, 25))
+    assert first is not None and first["outcome"] == "ok" and again is None
+    [run_id] = first["drafted"]
+    run = await _ok(await server.get(f"/api/v1/payroll/runs/{run_id}", headers=payroll))
+    assert (run["period_start"], run["period_end"], run["pay_date"]) == (
+        "2026-11-16", "2026-11-22", "2026-11-25")
+    assert run["gross"] == "1500.00"  # 78,000 / 52
+    jobs = await _ok(await server.get("/api/v1/payroll/jobs", headers=payroll))
+    [job] = jobs["items"]
+    assert (job["outcome"], job["detail"]["drafted"]) == ("ok", [run_id])
+    await _ok(await server.post(f"/api/v1/payroll/runs/{run_id}/approve", headers=payroll))
+    await _ok(await server.post(f"/api/v1/payroll/runs/{run_id}/post", headers=payroll))
+
+    bad = await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "kind": "off_cycle", "schedule": "WK", "pay_date": "2026-11-27",
+        "corrects_run_id": run_id, "earnings": [{"employee_id": "E7", "amount": "-5.00"}]})
+    await assert_problem(bad, 422, "earnings[0].amount")
+    bonus = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "kind": "off_cycle", "schedule": "WK", "pay_date": "2026-11-27",
+        "corrects_run_id": run_id,
+        "earnings": [{"employee_id": "E7", "code": "bonus", "amount": "250.00"}]}), 201)
+    assert (bonus["kind"], bonus["gross"]) == ("off_cycle", "250.00")
+    stub = await _ok(await server.get(f"/api/v1/payroll/runs/{bonus['run_id']}/stubs/E7",
+                                      headers=payroll))
+    assert stub["gross"] == {"current": "250.00", "ytd": "1750.00"}

@@ -143,3 +143,44 @@ def test_net_is_gross_less_everything_to_the_cent(
     assert sum(d.amount for d in (*check.pre_tax, *check.post_tax)
                if d.kind in ("401k", "roth_401k")) <= max(
         YEAR.elective_deferral_limit_cents - deducted_to_date, 0)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(0, 40_000_00), min_size=1, max_size=30))
+def test_a_years_paychecks_never_tax_social_security_past_the_wage_base(
+        grosses: list[int]) -> None:
+    to_date = TaxWagesToDate()
+    ss_wages = futa_wages = 0
+    for gross in grosses:
+        check = compute_paycheck([Earning("salary", gross)], [], KINDS, W4(), "biweekly", YEAR,
+                                 YearToDate(to_date))
+        ss_wages += check.taxes.social_security_wages
+        futa_wages += check.taxes.futa_wages
+        to_date = TaxWagesToDate(to_date.social_security + check.taxes.social_security_wages,
+                                 to_date.medicare + check.taxes.medicare_wages,
+                                 to_date.futa + check.taxes.futa_wages)
+    assert ss_wages == min(sum(grosses), YEAR.social_security_wage_base_cents)
+    assert futa_wages == min(sum(grosses), YEAR.futa_wage_base_cents)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["S001", "S002", "S003"]),
+                          st.integers(0, 10_000_00), st.lists(deduction, max_size=3)),
+                min_size=1, max_size=8))
+def test_the_payroll_journal_always_balances(
+        checks: list[tuple[str, int, list[EmployeeDeduction]]]) -> None:
+    from datetime import date
+
+    from server.accounting.chart import load_chart
+    from server.payroll.journal import figures_of, payroll_drafts
+
+    figures = []
+    for store, gross, deductions in checks:
+        try:
+            check = compute_paycheck([Earning("regular", gross)], deductions, KINDS, W4(),
+                                     "weekly", YEAR, YearToDate())
+        except ValueError:
+            continue
+        figures.append(figures_of(store, check))
+    for draft in payroll_drafts("R", date(2026, 12, 4), figures, load_chart()):
+        assert sum(line.amount_minor for line in draft.lines) == 0
