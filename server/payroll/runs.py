@@ -40,7 +40,7 @@ from server.payroll.paycheck import (
 from server.payroll.schedule import PaySchedule, period_of
 from server.payroll.tax_year import TaxYear, TaxYearError, load_tax_year
 from server.payroll.taxes import TaxWagesToDate
-from server.payroll.timekeeping import PayrollRefusal, weeks_for
+from server.payroll.timekeeping import CHUNK, PayrollRefusal, weeks_for
 from server.payroll.withholding import W4, round_half_up
 from server.storage.tables import (
     employee_deductions,
@@ -246,8 +246,7 @@ def _worksheet_lines(check: Paycheck) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Computed:
-    rows: list[dict[str, Any]]
-    checks: list[tuple[str, Paycheck]]  # (store, paycheck)
+    rows: list[dict[str, Any]]  # one ``paychecks`` row per employee paid
 
 
 async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
@@ -264,47 +263,55 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
             raise PayrollRefusal(422, f"earnings: no active employee with a pay profile: "
                                       f"{', '.join(unknown[:10])}", "earnings")
     ids = sorted(profiles)
-    weeks = await weeks_for(conn, [i for i in ids if profiles[i].pay_type == "hourly"],
-                            start, end, ctx.rules, ctx.first_weekday) if kind == "regular" \
-        else {}
-    pending = sorted((e, w.week_start.isoformat()) for (e, _), w in weeks.items()
-                     if w.status != "approved" and (w.exceptions or any(
-                         start <= d <= end and sum(m.values())
-                         for d, m in w.split.by_day.items())))
-    if pending:
-        raise PayrollRefusal(409, f"{len(pending)} timesheet(s) with time in this period are "
-                                  "not approved", unapproved=[
-                                      {"employee_id": e, "week_start": w}
-                                      for e, w in pending[:200]])
-    by_employee: dict[str, dict[date, dict[Decimal, int]]] = defaultdict(dict)
-    for (employee_id, _), week in weeks.items():
-        by_employee[employee_id].update(week.split.by_day)
     to_date = await year_to_date(conn, ids, pay_date.year, pay_date, run_id)
     extra: dict[str, list[Earning]] = defaultdict(list)
     for item in adjustments:
         extra[item["employee_id"]].append(Earning(item["code"], int(item["amount_minor"])))
     rows: list[dict[str, Any]] = []
-    checks: list[tuple[str, Paycheck]] = []
-    for employee_id in ids:
-        profile = profiles[employee_id]
-        frequency = profile.schedule.frequency
-        if kind == "regular":
-            earnings = (hourly_earnings(profile, by_employee.get(employee_id, {}), start, end)
-                        if profile.pay_type == "hourly" else
-                        salary_earnings(profile, start, end, year.pay_periods[frequency]))
-            deductions = list(profile.deductions)
-        else:
-            earnings, deductions = extra[employee_id], []
-        if not earnings:
-            continue
-        try:
-            check = compute_paycheck(earnings, deductions, ctx.kinds, profile.w4, frequency,
-                                     year, to_date[employee_id])
-        except ValueError as exc:
-            raise PayrollRefusal(422, f"{employee_id}: {exc}", "employee_id") from None
-        rows.append(paycheck_row(run_id, pay_date, profile, check, frequency))
-        checks.append((profile.store_id, check))
-    return Computed(rows, checks)
+    pending: list[tuple[str, str]] = []
+    hourly = [i for i in ids if profiles[i].pay_type == "hourly"] if kind == "regular" else []
+    # Hourly employees a chunk at a time (one chunk's timesheets in memory), then the rest.
+    timed = set(hourly)
+    chunks = [(hourly[i:i + CHUNK], True) for i in range(0, len(hourly), CHUNK)]
+    chunks.append(([i for i in ids if i not in timed], False))
+    for chunk, from_timesheets in chunks:
+        weeks = await weeks_for(conn, chunk, start, end, ctx.rules, ctx.first_weekday) \
+            if from_timesheets else {}
+        pending += [(e, w.week_start.isoformat()) for (e, _), w in weeks.items()
+                    if w.status != "approved" and (w.exceptions or any(
+                        start <= d <= end and sum(m.values())
+                        for d, m in w.split.by_day.items()))]
+        if pending:
+            continue  # refused below; the rest is only counted
+        by_employee: dict[str, dict[date, dict[Decimal, int]]] = defaultdict(dict)
+        for (employee_id, _), week in weeks.items():
+            by_employee[employee_id].update(week.split.by_day)
+        for employee_id in chunk:
+            profile = profiles[employee_id]
+            frequency = profile.schedule.frequency
+            if kind == "regular":
+                earnings = (hourly_earnings(profile, by_employee.get(employee_id, {}), start,
+                                            end)
+                            if profile.pay_type == "hourly" else
+                            salary_earnings(profile, start, end, year.pay_periods[frequency]))
+                deductions = list(profile.deductions)
+            else:
+                earnings, deductions = extra[employee_id], []
+            if not earnings:
+                continue
+            try:
+                check = compute_paycheck(earnings, deductions, ctx.kinds, profile.w4,
+                                         frequency, year, to_date[employee_id])
+            except ValueError as exc:
+                raise PayrollRefusal(422, f"{employee_id}: {exc}", "employee_id") from None
+            rows.append(paycheck_row(run_id, pay_date, profile, check, frequency))
+    if pending:
+        pending.sort()
+        raise PayrollRefusal(409, f"{len(pending)} timesheet(s) with time in this period are "
+                                  "not approved", unapproved=[
+                                      {"employee_id": e, "week_start": w}
+                                      for e, w in pending[:200]])
+    return Computed(rows)
 
 
 def run_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -101,8 +101,7 @@ async def _punches(conn: AsyncConnection, employee_ids: Sequence[str] | None,
         query = sa.select(time_punches.c.punch_id, time_punches.c.employee_id,
                           time_punches.c.store_id, time_punches.c.action,
                           time_punches.c.recorded_at).where(
-            time_punches.c.recorded_at >= start.strftime("%Y-%m-%dT%H:%M:%S"),
-            time_punches.c.recorded_at < end.strftime("%Y-%m-%dT%H:%M:%S"))
+            time_punches.c.recorded_at >= _text(start), time_punches.c.recorded_at < _text(end))
         if chunk is not None:
             query = query.where(time_punches.c.employee_id.in_(chunk))
         for punch_id, employee_id, store_id, action, recorded_at in await conn.execute(query):
@@ -131,6 +130,48 @@ def _aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+CHUNK = 500  # employees whose punches are in memory at once
+
+
+def _window(first: date, last: date, first_weekday: str) -> tuple[datetime, datetime]:
+    """The instants whose punches can belong to the workweeks of ``first``..``last``: from a
+    day before the first week (a shift started late on its last evening in a zone behind
+    UTC) to two days after the last (a night shift's "out")."""
+    start_week = workweek_start(first, first_weekday)
+    end_week = workweek_start(last, first_weekday)
+    return (datetime.combine(start_week - timedelta(days=1), datetime.min.time(), UTC),
+            datetime.combine(end_week + timedelta(days=9), datetime.min.time(), UTC))
+
+
+async def employees_with_time_or_pay(conn: AsyncConnection, first: date, last: date,
+                                     first_weekday: str) -> list[str]:
+    since, until = _window(first, last, first_weekday)
+    ids = {r[0] for r in await conn.execute(sa.select(time_punches.c.employee_id).distinct()
+                                            .where(time_punches.c.recorded_at >= _text(since),
+                                                   time_punches.c.recorded_at < _text(until)))}
+    ids |= {r[0] for r in await conn.execute(sa.select(employee_pay.c.employee_id))}
+    ids |= {r[0] for r in await conn.execute(
+        sa.select(time_corrections.c.employee_id).distinct())}
+    return sorted(ids)
+
+
+def _text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+async def weeks_in_chunks(conn: AsyncConnection, employee_ids: Sequence[str] | None,
+                          first: date, last: date, rules: OvertimeRules, first_weekday: str,
+                          chunk: int = CHUNK) -> AsyncIterator[dict[tuple[str, date], Week]]:
+    """:func:`weeks_for` a few hundred employees at a time (all when ``employee_ids`` is None),
+    so memory holds one chunk's punches, whatever the number of employees."""
+    zones = await store_zones(conn)
+    ids = list(employee_ids) if employee_ids is not None else \
+        await employees_with_time_or_pay(conn, first, last, first_weekday)
+    for start in range(0, len(ids), chunk):
+        yield await weeks_for(conn, ids[start:start + chunk], first, last, rules,
+                              first_weekday, zones)
+
+
 async def weeks_for(conn: AsyncConnection, employee_ids: Sequence[str] | None, first: date,
                     last: date, rules: OvertimeRules, first_weekday: str,
                     zones: dict[str, ZoneInfo] | None = None) -> dict[tuple[str, date], Week]:
@@ -139,10 +180,7 @@ async def weeks_for(conn: AsyncConnection, employee_ids: Sequence[str] | None, f
     start_week = workweek_start(first, first_weekday)
     end_week = workweek_start(last, first_weekday)
     zones = zones if zones is not None else await store_zones(conn)
-    # Punches from a day before the first week (a shift started late on its last evening in a
-    # zone behind UTC) to two days after the last (a night shift's "out").
-    since = datetime.combine(start_week - timedelta(days=1), datetime.min.time(), UTC)
-    until = datetime.combine(end_week + timedelta(days=9), datetime.min.time(), UTC)
+    since, until = _window(first, last, first_weekday)
     profiles = {r.employee_id: r.work_state for r in await conn.execute(
         sa.select(employee_pay.c.employee_id, employee_pay.c.work_state).where(
             employee_pay.c.employee_id.in_(list(employee_ids)) if employee_ids is not None
@@ -214,21 +252,23 @@ async def close_weeks(conn: AsyncConnection, rules: OvertimeRules, first_weekday
     last ``lookback_weeks`` and are not approved: ready for managers to approve."""
     last_ended = workweek_start(today, first_weekday) - timedelta(days=1)
     first = last_ended - timedelta(days=7 * lookback_weeks - 1)
-    weeks = await weeks_for(conn, None, first, last_ended, rules, first_weekday)
     now = datetime.now(UTC)
-    rows = [{"employee_id": employee_id, "week_start": week_start, "status": "closed",
-             "rule_set": week.rule_set, "worked_minutes": week.split.worked,
-             "minutes": split_doc(week.split), "exceptions": list(week.exceptions),
-             "closed_at": now, "approved_by": None, "approved_at": None}
-            for (employee_id, week_start), week in sorted(weeks.items())
-            if week.status != "approved" and week.week_end < today]
     # closed rows are refreshed (the figures may have changed since), approved ones stay
     await conn.execute(timesheets.delete().where(
         timesheets.c.week_start >= workweek_start(first, first_weekday),
         timesheets.c.week_start <= workweek_start(last_ended, first_weekday),
         timesheets.c.status == "closed"))
-    await _insert_sheets(conn, rows)
-    return len(rows)
+    closed = 0
+    async for weeks in weeks_in_chunks(conn, None, first, last_ended, rules, first_weekday):
+        rows = [{"employee_id": employee_id, "week_start": week_start, "status": "closed",
+                 "rule_set": week.rule_set, "worked_minutes": week.split.worked,
+                 "minutes": split_doc(week.split), "exceptions": list(week.exceptions),
+                 "closed_at": now, "approved_by": None, "approved_at": None}
+                for (employee_id, week_start), week in sorted(weeks.items())
+                if week.status != "approved" and week.week_end < today]
+        await _insert_sheets(conn, rows)
+        closed += len(rows)
+    return closed
 
 
 async def _insert_sheets(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
@@ -279,28 +319,30 @@ async def approve_clean_weeks(conn: AsyncConnection, week_start: date,
                                   f"workweek starts on {first_weekday})", "week_start")
     if week_start + timedelta(days=7) > today:
         raise PayrollRefusal(409, f"the workweek of {week_start} has not ended yet")
-    weeks = await weeks_for(conn, employee_ids, week_start, week_start, rules, first_weekday)
     now = datetime.now(UTC)
     approved: list[str] = []
     left: list[dict[str, Any]] = []
-    rows = []
-    for (employee_id, _), week in sorted(weeks.items()):
-        if week.status == "approved" or not week.shifts:
-            continue
-        if week.exceptions:
-            left.append({"employee_id": employee_id, "exceptions": list(week.exceptions)})
-            continue
-        rows.append({"employee_id": employee_id, "week_start": week_start,
-                     "status": "approved", "rule_set": week.rule_set,
-                     "worked_minutes": week.split.worked, "minutes": split_doc(week.split),
-                     "exceptions": [], "closed_at": now, "approved_by": who,
-                     "approved_at": now})
-        approved.append(employee_id)
-    for start in range(0, len(approved), 1000):  # their closed rows give way
-        await conn.execute(timesheets.delete().where(
-            timesheets.c.week_start == week_start, timesheets.c.status == "closed",
-            timesheets.c.employee_id.in_(approved[start:start + 1000])))
-    await _insert_sheets(conn, rows)
+    async for weeks in weeks_in_chunks(conn, employee_ids, week_start, week_start, rules,
+                                       first_weekday):
+        rows: list[dict[str, Any]] = []
+        for (employee_id, _), week in sorted(weeks.items()):
+            if week.status == "approved" or not week.shifts:
+                continue
+            if week.exceptions:
+                left.append({"employee_id": employee_id, "exceptions": list(week.exceptions)})
+                continue
+            rows.append({"employee_id": employee_id, "week_start": week_start,
+                         "status": "approved", "rule_set": week.rule_set,
+                         "worked_minutes": week.split.worked,
+                         "minutes": split_doc(week.split), "exceptions": [],
+                         "closed_at": now, "approved_by": who, "approved_at": now})
+        ids = [r["employee_id"] for r in rows]
+        if ids:  # their closed rows give way
+            await conn.execute(timesheets.delete().where(
+                timesheets.c.week_start == week_start, timesheets.c.status == "closed",
+                timesheets.c.employee_id.in_(ids)))
+        await _insert_sheets(conn, rows)
+        approved += ids
     return approved, left
 
 
@@ -406,7 +448,3 @@ def _instant(value: object, name: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{name}: give the offset (e.g. -08:00 or Z)")
     return moment.astimezone(UTC)
-
-
-def employees_with_time(weeks: Iterable[Week]) -> set[str]:
-    return {w.employee_id for w in weeks if w.split.worked}
