@@ -94,17 +94,23 @@ def split_from_doc(doc: dict[str, Any]) -> WorkweekSplit:
 
 async def _punches(conn: AsyncConnection, employee_ids: Sequence[str] | None,
                    start: datetime, end: datetime) -> dict[str, list[Punch]]:
+    """The punches of ``employee_ids`` (all when None) recorded in [start, end). A long list
+    is read as its id range (one range scan of the (employee, time) index rather than one
+    probe per id, or a scan of every punch per chunk) and filtered here."""
+    query = sa.select(time_punches.c.punch_id, time_punches.c.employee_id,
+                      time_punches.c.store_id, time_punches.c.action,
+                      time_punches.c.recorded_at).where(
+        time_punches.c.recorded_at >= _text(start), time_punches.c.recorded_at < _text(end))
+    wanted: set[str] | None = None
+    if employee_ids is not None:
+        if not employee_ids:
+            return {}
+        wanted = set(employee_ids)
+        query = query.where(time_punches.c.employee_id.between(min(wanted), max(wanted))) \
+            if len(wanted) > 50 else query.where(time_punches.c.employee_id.in_(sorted(wanted)))
     out: dict[str, list[Punch]] = defaultdict(list)
-    chunks: list[list[str] | None] = [None] if employee_ids is None else [
-        list(employee_ids[i:i + 1000]) for i in range(0, len(employee_ids), 1000)]
-    for chunk in chunks:
-        query = sa.select(time_punches.c.punch_id, time_punches.c.employee_id,
-                          time_punches.c.store_id, time_punches.c.action,
-                          time_punches.c.recorded_at).where(
-            time_punches.c.recorded_at >= _text(start), time_punches.c.recorded_at < _text(end))
-        if chunk is not None:
-            query = query.where(time_punches.c.employee_id.in_(chunk))
-        for punch_id, employee_id, store_id, action, recorded_at in await conn.execute(query):
+    for punch_id, employee_id, store_id, action, recorded_at in await conn.execute(query):
+        if wanted is None or employee_id in wanted:
             out[employee_id].append(Punch(punch_id, employee_id, store_id, action,
                                           parse_instant(recorded_at)))
     return out
