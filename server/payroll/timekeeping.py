@@ -92,6 +92,18 @@ def split_from_doc(doc: dict[str, Any]) -> WorkweekSplit:
                           for d, m in doc["by_day"].items()})
 
 
+def of_employees(column: sa.ColumnElement[Any], employee_ids: Sequence[str] | None
+                 ) -> sa.ColumnElement[bool]:
+    """``column`` among ``employee_ids`` (anything when None). A long list becomes its id
+    range — one range scan of an index led by the employee id, where a list of hundreds
+    of ids is a slow filter — so callers keep only the rows of listed ids."""
+    if employee_ids is None:
+        return sa.true()
+    if len(employee_ids) > 50:
+        return column.between(min(employee_ids), max(employee_ids))
+    return column.in_(sorted(employee_ids))
+
+
 async def _punches(conn: AsyncConnection, employee_ids: Sequence[str] | None,
                    start: datetime, end: datetime) -> dict[str, list[Punch]]:
     """The punches of ``employee_ids`` (all when None) recorded in [start, end). A long list
@@ -106,24 +118,41 @@ async def _punches(conn: AsyncConnection, employee_ids: Sequence[str] | None,
         if not employee_ids:
             return {}
         wanted = set(employee_ids)
-        query = query.where(time_punches.c.employee_id.between(min(wanted), max(wanted))) \
-            if len(wanted) > 50 else query.where(time_punches.c.employee_id.in_(sorted(wanted)))
+        query = query.where(of_employees(time_punches.c.employee_id, employee_ids))
     out: dict[str, list[Punch]] = defaultdict(list)
-    for punch_id, employee_id, store_id, action, recorded_at in await conn.execute(query):
+    for punch_id, employee_id, store_id, action, recorded_at in await _tuples(conn, query):
         if wanted is None or employee_id in wanted:
             out[employee_id].append(Punch(punch_id, employee_id, store_id, action,
                                           parse_instant(recorded_at)))
     return out
 
 
+async def _tuples(conn: AsyncConnection, query: sa.Select[Any]) -> Sequence[Sequence[Any]]:
+    """The rows of a query of plain columns (text, numbers). On PostgreSQL straight from
+    asyncpg's records, without SQLAlchemy's per-row result machinery: a period's punches are
+    hundreds of thousands of rows."""
+    if conn.dialect.name != "postgresql":
+        result: Sequence[Sequence[Any]] = (await conn.execute(query)).all()
+        return result
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    raw = await conn.get_raw_connection()
+    names = list(compiled.positiontup or ())
+    values = [compiled.params[name] for name in names]
+    rows: Sequence[Sequence[Any]] = await raw.driver_connection.fetch(  # type: ignore[union-attr]
+        str(compiled), *values)
+    return rows
+
+
 async def _corrections(conn: AsyncConnection, employee_ids: Sequence[str] | None,
                        start: datetime, end: datetime) -> dict[str, list[Correction]]:
-    query = sa.select(time_corrections).order_by(time_corrections.c.made_at,
-                                                 time_corrections.c.correction_id)
-    if employee_ids is not None:
-        query = query.where(time_corrections.c.employee_id.in_(list(employee_ids)))
+    query = sa.select(time_corrections).where(
+        of_employees(time_corrections.c.employee_id, employee_ids)).order_by(
+        time_corrections.c.made_at, time_corrections.c.correction_id)
+    wanted = None if employee_ids is None else set(employee_ids)
     out: dict[str, list[Correction]] = defaultdict(list)
     for r in await conn.execute(query):
+        if wanted is not None and r.employee_id not in wanted:
+            continue
         out[r.employee_id].append(Correction(
             r.correction_id, r.shift_key, r.action, r.employee_id, r.store_id,
             _aware(r.start_at), _aware(r.end_at), int(r.break_minutes)))
@@ -187,15 +216,16 @@ async def weeks_for(conn: AsyncConnection, employee_ids: Sequence[str] | None, f
     end_week = workweek_start(last, first_weekday)
     zones = zones if zones is not None else await store_zones(conn)
     since, until = _window(first, last, first_weekday)
+    wanted = None if employee_ids is None else set(employee_ids)
     profiles = {r.employee_id: r.work_state for r in await conn.execute(
         sa.select(employee_pay.c.employee_id, employee_pay.c.work_state).where(
-            employee_pay.c.employee_id.in_(list(employee_ids)) if employee_ids is not None
-            else sa.true()))}
+            of_employees(employee_pay.c.employee_id, employee_ids)))
+        if wanted is None or r.employee_id in wanted}
     stored = {(r.employee_id, r.week_start): r for r in await conn.execute(
-        sa.select(timesheets).where(timesheets.c.week_start >= start_week,
-                                    timesheets.c.week_start <= end_week,
-                                    timesheets.c.employee_id.in_(list(employee_ids))
-                                    if employee_ids is not None else sa.true()))}
+        sa.select(timesheets).where(of_employees(timesheets.c.employee_id, employee_ids),
+                                    timesheets.c.week_start >= start_week,
+                                    timesheets.c.week_start <= end_week))
+        if wanted is None or r.employee_id in wanted}
     # Employees whose every workweek here is approved need no punches: their weeks are locked.
     week_count = (end_week - start_week).days // 7 + 1
     approved: dict[str, int] = defaultdict(int)
@@ -203,10 +233,11 @@ async def weeks_for(conn: AsyncConnection, employee_ids: Sequence[str] | None, f
         if sheet.status == "approved":
             approved[employee_id] += 1
     locked = {e for e, n in approved.items() if n == week_count}
-    wanted = None if employee_ids is None and not locked else [
+    unlocked = None if employee_ids is None and not locked else [
         e for e in (employee_ids if employee_ids is not None else sorted(profiles))
         if e not in locked]
-    punches = await _punches(conn, wanted, since, until) if wanted is None or wanted else {}
+    punches = await _punches(conn, unlocked, since, until) \
+        if unlocked is None or unlocked else {}
     if employee_ids is None and locked:  # punches of employees without a pay profile too
         punches.update({e: p for e, p in (await _punches(conn, None, since, until)).items()
                         if e not in profiles and e not in locked})
