@@ -29,6 +29,7 @@ from server.payroll.shifts import (
     pair_punches,
     workweek_start,
 )
+from server.storage.bulk import replace_rows
 from server.storage.tables import employee_pay, stores, time_corrections, time_punches, timesheets
 
 
@@ -373,13 +374,10 @@ async def approve_clean_weeks(conn: AsyncConnection, week_start: date,
                          "worked_minutes": week.split.worked,
                          "minutes": split_doc(week.split), "exceptions": [],
                          "closed_at": now, "approved_by": who, "approved_at": now})
-        ids = [r["employee_id"] for r in rows]
-        if ids:  # their closed rows give way
-            await conn.execute(timesheets.delete().where(
-                timesheets.c.week_start == week_start, timesheets.c.status == "closed",
-                timesheets.c.employee_id.in_(ids)))
-        await _insert_sheets(conn, rows)
-        approved += ids
+        # an approved row takes the place of a closed one (never of an approved one: those
+        # weeks were skipped above)
+        await replace_rows(conn, timesheets, ("employee_id", "week_start"), rows)
+        approved += [r["employee_id"] for r in rows]
     return approved, left
 
 
