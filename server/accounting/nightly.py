@@ -77,13 +77,19 @@ async def run_nightly(storage: Storage, accounting: Accounting,
     except Exception as exc:  # the run is recorded as failed, with why; the server goes on
         log.exception("nightly books job %s failed", slot)
         detail["error"] = repr(exc)[:500]
+    await finish(storage, run_id, started, outcome, detail)
+    log.info("nightly books job %s: %s %s", slot, outcome, detail)
+    return {"outcome": outcome, **detail}
+
+
+async def finish(storage: Storage, run_id: int, started: datetime, outcome: str,
+                 detail: dict[str, Any]) -> None:
+    """Record how a claimed job run ended: when, its outcome, what it did and how long."""
     finished = datetime.now(UTC)
     detail["seconds"] = round((finished - started).total_seconds(), 3)
     async with storage.write() as conn:
         await conn.execute(job_runs.update().where(job_runs.c.id == run_id).values(
             finished_at=finished, outcome=outcome, detail=detail))
-    log.info("nightly books job %s: %s %s", slot, outcome, detail)
-    return {"outcome": outcome, **detail}
 
 
 async def _post_everything(storage: Storage, accounting: Accounting) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from server.api.params import (
     encode_cursor,
     flag_param,
     iso_utc,
+    job_run_json,
     limit_param,
     money_text,
 )
@@ -510,10 +511,7 @@ async def list_job_runs(request: web.Request) -> web.Response:
     async with request.app[keys.STORAGE].read() as conn:
         rows = await conn.execute(sa.select(job_runs).order_by(job_runs.c.id.desc())
                                   .limit(limit))
-        return web.json_response({"items": [
-            {"id": r.id, "job": r.job, "slot": r.slot, "runner": r.runner,
-             "started_at": iso_utc(r.started_at), "finished_at": iso_utc(r.finished_at),
-             "outcome": r.outcome, "detail": r.detail} for r in rows]})
+        return web.json_response({"items": [job_run_json(r) for r in rows]})
 
 
 @routes.post("/api/v1/books/jobs/nightly/run")

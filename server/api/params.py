@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, date, datetime
+from typing import Any
 
 from aiohttp import web
 
@@ -78,6 +79,13 @@ def iso_utc(value: datetime | None) -> str | None:
     if value is None:
         return None
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+
+
+def job_run_json(row: Any) -> dict[str, Any]:
+    """A ``job_runs`` row (a scheduled job's run) as the API shows it."""
+    return {"id": row.id, "job": row.job, "slot": row.slot, "runner": row.runner,
+            "started_at": iso_utc(row.started_at), "finished_at": iso_utc(row.finished_at),
+            "outcome": row.outcome, "detail": row.detail}
 
 
 def money_text(request: web.Request, minor: int) -> str:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import audit, keys
-from server.api.params import iso_utc
+from server.api.params import iso_utc, job_run_json
 from server.api.tabular import report_response
 from server.auth import PRINCIPAL
 from server.payroll.bank import BankAccount, BankAccountError
@@ -509,15 +509,20 @@ async def start_run(request: web.Request) -> web.Response:
     return web.json_response(_run_json(row), status=201)
 
 
+async def _the_run(request: web.Request, conn: Any) -> Any:
+    """The run the path names, or 404."""
+    try:
+        return await load_run(conn, request.match_info["run_id"])
+    except PayrollRefusal as exc:
+        raise _refused(exc) from exc
+
+
 @routes.get(PAYROLL + "/runs/{run_id}")
 @requires(Permission.PAYROLL_READ)
 async def get_run(request: web.Request) -> web.Response:
     """A pay run and its totals."""
     async with request.app[keys.STORAGE].read() as conn:
-        try:
-            row = await load_run(conn, request.match_info["run_id"])
-        except PayrollRefusal as exc:
-            raise _refused(exc) from exc
+        row = await _the_run(request, conn)
     return web.json_response(_run_json(row))
 
 
@@ -569,10 +574,7 @@ async def post(request: web.Request) -> web.Response:
 async def register(request: web.Request) -> web.Response:
     """The payroll register: one row per paycheck (JSON, or CSV with format=csv)."""
     async with request.app[keys.STORAGE].read() as conn:
-        try:
-            run = await load_run(conn, request.match_info["run_id"])
-        except PayrollRefusal as exc:
-            raise _refused(exc) from exc
+        run = await _the_run(request, conn)
         rows = register_rows(await run_rows(conn, run.run_id))
     return report_response(request, f"payroll-register-{run.run_id}", REGISTER_COLUMNS, rows,
                            {"run": _run_json(run)})
@@ -586,8 +588,8 @@ async def stub(request: web.Request) -> web.StreamResponse:
     if fmt not in ("json", "html", "pdf"):
         raise Problem(400, "format: json, html or pdf")
     async with request.app[keys.STORAGE].read() as conn:
+        run = await _the_run(request, conn)
         try:
-            run = await load_run(conn, request.match_info["run_id"])
             data = await stub_data(conn, run, request.match_info["employee_id"])
         except PayrollRefusal as exc:
             raise _refused(exc) from exc
@@ -606,8 +608,8 @@ async def nacha(request: web.Request) -> web.Response:
     """The run's direct deposits as a NACHA (ACH PPD) file; employees without a bank account
     on file are listed in the X-Paper-Checks header."""
     async with request.app[keys.STORAGE].read() as conn:
+        run = await _the_run(request, conn)
         try:
-            run = await load_run(conn, request.match_info["run_id"])
             text, paper = await nacha_file(conn, run, request.app[keys.SETTINGS].payroll,
                                            request.app[keys.BANK_VAULT])
         except PayrollRefusal as exc:
@@ -625,10 +627,7 @@ async def list_payroll_jobs(request: web.Request) -> web.Response:
     async with request.app[keys.STORAGE].read() as conn:
         rows = await conn.execute(sa.select(job_runs).where(job_runs.c.job == PAYROLL_NIGHTLY)
                                   .order_by(job_runs.c.id.desc()).limit(100))
-        return web.json_response({"items": [
-            {"id": r.id, "job": r.job, "slot": r.slot, "runner": r.runner,
-             "started_at": iso_utc(r.started_at), "finished_at": iso_utc(r.finished_at),
-             "outcome": r.outcome, "detail": r.detail} for r in rows]})
+        return web.json_response({"items": [job_run_json(r) for r in rows]})
 
 
 @routes.post(f"{PAYROLL}/jobs/nightly/run")

@@ -12,12 +12,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from server.accounting.nightly import claim
+from server.accounting.nightly import claim, finish
 from server.payroll.runs import PayrollContext, create_run, schedule_from_row
 from server.payroll.schedule import period_of
 from server.payroll.timekeeping import PayrollRefusal, close_weeks
 from server.storage import Storage
-from server.storage.tables import job_runs, pay_runs, pay_schedules
+from server.storage.tables import pay_runs, pay_schedules
 
 log = logging.getLogger(__name__)
 PAYROLL_NIGHTLY = "payroll.nightly"
@@ -62,9 +62,5 @@ async def run_payroll_nightly(storage: Storage, ctx: PayrollContext, slot: str,
     except Exception as exc:  # recorded as failed, with why; the server goes on
         log.exception("nightly payroll job %s failed", slot)
         detail["error"] = repr(exc)[:500]
-    finished = datetime.now(UTC)
-    detail["seconds"] = round((finished - started).total_seconds(), 3)
-    async with storage.write() as conn:
-        await conn.execute(job_runs.update().where(job_runs.c.id == run_id).values(
-            finished_at=finished, outcome=outcome, detail=detail))
+    await finish(storage, run_id, started, outcome, detail)
     return {"outcome": outcome, **detail}
