@@ -25,7 +25,7 @@ from server.accounting.journal import (
     reverse_entry,
     set_account_active,
 )
-from server.accounting.nightly import run_nightly
+from server.accounting.nightly import NIGHTLY, run_nightly
 from server.accounting.posting import post_stores
 from server.accounting.verify import verify_books
 from server.api.params import (
@@ -509,8 +509,8 @@ async def list_job_runs(request: web.Request) -> web.Response:
     outcome (ok, differences, failed) and what it did."""
     limit = limit_param(request)
     async with request.app[keys.STORAGE].read() as conn:
-        rows = await conn.execute(sa.select(job_runs).order_by(job_runs.c.id.desc())
-                                  .limit(limit))
+        rows = await conn.execute(sa.select(job_runs).where(job_runs.c.job == NIGHTLY)
+                                  .order_by(job_runs.c.id.desc()).limit(limit))
         return web.json_response({"items": [job_run_json(r) for r in rows]})
 
 
