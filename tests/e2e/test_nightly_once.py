@@ -1,6 +1,6 @@
 """The nightly jobs (the books', then payroll's) run once per slot with two server processes
-on one PostgreSQL database: both fire it every second, one of them runs each slot and the other sees it taken;
-the runs are visible in the API with what they did."""
+on one PostgreSQL database: both fire them every second, one of them runs each slot and the
+other sees it taken; the runs are visible in the API with what they did."""
 
 from __future__ import annotations
 
