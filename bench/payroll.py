@@ -146,7 +146,7 @@ async def run_payroll(storage: Storage, ctx: PayrollContext) -> dict[str, float]
 
     await step("approve_timesheets_s", approve_both)
     run_id = await step("draft_run_s", lambda c: create_run(
-        c, ctx, {"schedule": "BW", "period_start": PERIOD_START.isoformat()}, "bench"))
+        c, ctx, {"schedule": "BW", "period_start": PERIOD_START.isoformat()}, "bench", today))
     await step("approve_run_s", lambda c: approve_run(c, ctx, run_id, "bench payroll"))
     await step("post_run_s", lambda c: post_run(c, ctx, run_id, "bench payroll"))
     async with storage.read() as conn:

@@ -425,7 +425,7 @@ _PERIOD = obj(start=DATE, end=DATE, pay_date=DATE)
 _LINE = obj(["current", "ytd"], name=STR, code=STR, kind=STR, current=MONEY, ytd=MONEY)
 SCHEMAS.update({
     "PaySchedule": obj(code=STR, frequency=STR, anchor=DATE, pay_lag_days=INT,
-                       current_period=_PERIOD),
+                       current_period={"anyOf": [_PERIOD, {"type": "null"}]}),
     "PayScheduleList": listing("PaySchedule"),
     "PayProfile": obj(
         employee_id=STR, pay_type=STR, home_store_id=STR, work_state=STR, schedule=STR,

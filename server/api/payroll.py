@@ -42,6 +42,7 @@ from server.payroll.timekeeping import (
     approve_week,
     correct_shift,
     store_zones,
+    today_everywhere,
     week_doc,
     weeks_for,
 )
@@ -108,12 +109,15 @@ def _query_date(request: web.Request, name: str) -> date:
 
 def _schedule_json(row: Any) -> dict[str, Any]:
     schedule = PaySchedule(row.code, row.frequency, row.anchor, int(row.pay_lag_days))
-    upcoming = period_of(schedule, datetime.now(UTC).date())
+    try:
+        upcoming = period_of(schedule, datetime.now(UTC).date())
+        current: dict[str, Any] | None = {
+            "start": upcoming.start.isoformat(), "end": upcoming.end.isoformat(),
+            "pay_date": upcoming.pay_date.isoformat()}
+    except ValueError:  # no bank holidays for the pay date's year yet
+        current = None
     return {"code": row.code, "frequency": row.frequency, "anchor": row.anchor.isoformat(),
-            "pay_lag_days": int(row.pay_lag_days),
-            "current_period": {"start": upcoming.start.isoformat(),
-                               "end": upcoming.end.isoformat(),
-                               "pay_date": upcoming.pay_date.isoformat()}}
+            "pay_lag_days": int(row.pay_lag_days), "current_period": current}
 
 
 @routes.get(f"{PAYROLL}/schedules")
@@ -326,7 +330,8 @@ async def put_deductions(request: web.Request) -> web.Response:
                 value = Decimal(str(percent))
             except InvalidOperation:
                 value = Decimal(-1)
-            if not isinstance(percent, str) or not 0 < value <= 100:
+            if not isinstance(percent, str) or len(percent) > 16 or not value.is_finite() \
+                    or not 0 < value <= 100:
                 raise Problem(422, f"{where}.percent: a decimal string above 0, at most 100",
                               field=f"{where}.percent")
         cap = item.get("annual_cap")
@@ -427,7 +432,7 @@ async def approve_timesheet(request: web.Request) -> web.Response:
     async with request.app[keys.STORAGE].write() as conn:
         try:
             week = await approve_week(conn, employee_id, week_start, rules, first,
-                                      _who(request), datetime.now(UTC).date())
+                                      _who(request), today_everywhere(datetime.now(UTC)))
         except PayrollRefusal as exc:
             raise _refused(exc) from exc
         zones = await store_zones(conn)
@@ -454,7 +459,8 @@ async def approve_all_timesheets(request: web.Request) -> web.Response:
                     employee_pay.c.home_store_id == store_id))]
         try:
             approved, left = await approve_clean_weeks(
-                conn, week_start, ids, rules, first, _who(request), datetime.now(UTC).date())
+                conn, week_start, ids, rules, first, _who(request),
+                today_everywhere(datetime.now(UTC)))
         except PayrollRefusal as exc:
             raise _refused(exc) from exc
         await audit.record(conn, request[PRINCIPAL], "timesheet.approve_all",
@@ -500,7 +506,8 @@ async def start_run(request: web.Request) -> web.Response:
     body = await read_json_object(request)
     async with request.app[keys.STORAGE].write() as conn:
         try:
-            run_id = await create_run(conn, request.app[keys.PAYROLL], body, _who(request))
+            run_id = await create_run(conn, request.app[keys.PAYROLL], body, _who(request),
+                                      today_everywhere(datetime.now(UTC)))
         except PayrollRefusal as exc:
             raise _refused(exc) from exc
         row = await load_run(conn, run_id)

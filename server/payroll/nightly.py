@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from server.accounting.nightly import claim, finish
 from server.payroll.runs import PayrollContext, create_run, schedule_from_row
 from server.payroll.schedule import period_of
-from server.payroll.timekeeping import PayrollRefusal, close_weeks
+from server.payroll.timekeeping import PayrollRefusal, close_weeks, today_everywhere
 from server.storage import Storage
 from server.storage.tables import pay_runs, pay_schedules
 
@@ -30,7 +30,7 @@ async def run_payroll_nightly(storage: Storage, ctx: PayrollContext, slot: str,
     if run_id is None:
         return None
     started = datetime.now(UTC)
-    today = today or started.date()
+    today = today or today_everywhere(started)
     detail: dict[str, Any] = {"drafted": [], "waiting": []}
     outcome = "failed"
     try:
@@ -41,9 +41,13 @@ async def run_payroll_nightly(storage: Storage, ctx: PayrollContext, slot: str,
             schedules = [schedule_from_row(r) for r in await conn.execute(
                 sa.select(pay_schedules))]
         for schedule in schedules:
-            period = period_of(schedule, today - timedelta(days=1))
-            if period.end >= today:  # the period holding yesterday has not ended
-                period = period_of(schedule, period.start - timedelta(days=1))
+            try:
+                period = period_of(schedule, today - timedelta(days=1))
+                if period.end >= today:  # the period holding yesterday has not ended
+                    period = period_of(schedule, period.start - timedelta(days=1))
+            except ValueError as exc:  # no bank holidays for the pay date's year yet
+                detail["waiting"].append({"schedule": schedule.code, "why": str(exc)})
+                continue
             async with storage.write() as conn:
                 held = (await conn.execute(sa.select(pay_runs.c.run_id).where(
                     pay_runs.c.regular_key == f"{schedule.code}:{period.start}"))).first()
@@ -52,7 +56,7 @@ async def run_payroll_nightly(storage: Storage, ctx: PayrollContext, slot: str,
                 try:
                     drafted = await create_run(conn, ctx, {
                         "schedule": schedule.code, "period_start": period.start.isoformat()},
-                        "nightly job")
+                        "nightly job", today)
                     detail["drafted"].append(drafted)
                 except PayrollRefusal as exc:
                     detail["waiting"].append({"schedule": schedule.code,

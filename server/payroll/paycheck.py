@@ -3,9 +3,10 @@ Social Security and Medicare → post-tax deductions → net, with the employer'
 in integer cents.
 
 Order when the wages cannot cover everything (Publication 15: withhold Social Security and
-Medicare first, then income tax as far as the wages go): pre-tax deductions, then Social
-Security and Medicare, then federal income tax, then post-tax deductions in the employee's
-order; what could not be taken is reported as a shortfall, never as a negative net.
+Medicare first, then income tax as far as the wages go): Social Security and Medicare always
+(pre-tax deductions that do not lower their wages, such as a 401(k), give way to them),
+pre-tax deductions, federal income tax, then post-tax deductions in the employee's order;
+what could not be taken is reported as a shortfall, never as a negative net.
 """
 
 from __future__ import annotations
@@ -173,9 +174,23 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
     taxes = payroll_taxes(gross - reduced["social_security"], gross - reduced["medicare"],
                           gross - reduced["futa"], to_date.tax_wages, year)
     fica = taxes.social_security_employee + taxes.medicare_employee
-    if fica > left:
-        raise ValueError("the wages after pre-tax deductions cannot cover Social Security and "
-                         "Medicare: reduce the pre-tax deductions")
+    # Pre-tax deductions that leave Social Security and Medicare wages as they are (a
+    # 401(k)) give way, last first, until those taxes fit: reducing them changes no FICA
+    # wage, and with all of them gone the wages always cover FICA.
+    for index in range(len(pre) - 1, -1, -1):
+        if fica <= left:
+            break
+        taken = pre[index]
+        if kinds[taken.kind].pre_tax & {"social_security", "medicare"}:
+            continue
+        give = min(taken.amount, fica - left)
+        pre[index] = DeductionTaken(taken.kind, taken.name, True, taken.amount - give,
+                                    taken.shortfall + give)
+        left += give
+        taken_by_kind[taken.kind] -= give
+        if kinds[taken.kind].limit:
+            used_by_limit[kinds[taken.kind].limit or ""] -= give
+    reduced["income_tax"] = sum(d.amount for d in pre if "income_tax" in kinds[d.kind].pre_tax)
     left -= fica
     income_tax_wages = gross - reduced["income_tax"]
     sheet = worksheet_1a(income_tax_wages, frequency, w4, year)

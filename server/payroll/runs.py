@@ -140,8 +140,9 @@ async def load_profiles(conn: AsyncConnection, schedule: PaySchedule | None,
 
 
 async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year: int,
-                       before: date, exclude_run: str | None) -> dict[str, YearToDate]:
-    """Earlier approved or posted paychecks of ``year`` paid on or before ``before``."""
+                       exclude_run: str | None) -> dict[str, YearToDate]:
+    """The approved or posted paychecks of ``year`` (by pay date) other than this run's:
+    whatever their order, no wage base or limit is ever counted twice."""
     out: dict[str, YearToDate] = {}
     sums: dict[str, list[int]] = {}
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -154,7 +155,7 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
                  .where(paychecks.c.employee_id.in_(chunk),
                         pay_runs.c.status.in_(["approved", "posted"]),
                         paychecks.c.pay_date >= date(year, 1, 1),
-                        paychecks.c.pay_date <= before))
+                        paychecks.c.pay_date <= date(year, 12, 31)))
         if exclude_run is not None:
             query = query.where(paychecks.c.run_id != exclude_run)
         for r in await conn.execute(query):
@@ -263,7 +264,7 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
             raise PayrollRefusal(422, f"earnings: no active employee with a pay profile: "
                                       f"{', '.join(unknown[:10])}", "earnings")
     ids = sorted(profiles)
-    to_date = await year_to_date(conn, ids, pay_date.year, pay_date, run_id)
+    to_date = await year_to_date(conn, ids, pay_date.year, run_id)
     extra: dict[str, list[Earning]] = defaultdict(list)
     for item in adjustments:
         extra[item["employee_id"]].append(Earning(item["code"], int(item["amount_minor"])))
@@ -330,7 +331,9 @@ def run_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def create_run(conn: AsyncConnection, ctx: PayrollContext, doc: dict[str, Any],
-                     who: str) -> str:
+                     who: str, today: date) -> str:
+    """Draft a run; ``today``: the date in every store (``today_everywhere``): a regular run
+    pays a period that has ended."""
     kind = doc.get("kind", "regular")
     if kind not in ("regular", "off_cycle"):
         raise PayrollRefusal(422, "kind: regular or off_cycle", "kind")
@@ -345,14 +348,19 @@ async def create_run(conn: AsyncConnection, ctx: PayrollContext, doc: dict[str, 
         raise PayrollRefusal(422, "corrects_run_id: the id of a posted run", "corrects_run_id")
     if kind == "regular":
         day = _date(doc.get("period_start"), "period_start")
-        period = period_of(schedule, day)
+        try:
+            period = period_of(schedule, day)
+        except ValueError as exc:  # no bank holidays for the pay date's year
+            raise PayrollRefusal(409, str(exc), "period_start") from None
         if period.start != day:
             raise PayrollRefusal(422, f"period_start: {day} does not start a period of "
                                       f"{code} (that period starts {period.start})",
                                  "period_start")
         start, end, pay_date = period.start, period.end, period.pay_date
-        if pay_date.year != end.year and end.year < pay_date.year - 1:
-            raise PayrollRefusal(422, "period_start: too far from its pay date")
+        if end >= today:
+            raise PayrollRefusal(409, f"the period {start}..{end} of {code} has not ended in "
+                                      "every store yet: a regular run pays an ended period",
+                                 "period_start")
         regular_key: str | None = f"{code}:{start.isoformat()}"
         held = (await conn.execute(sa.select(pay_runs.c.run_id, pay_runs.c.status).where(
             pay_runs.c.regular_key == regular_key))).first()
@@ -443,9 +451,10 @@ async def _recompute(conn: AsyncConnection, ctx: PayrollContext, run: Any) -> Co
                              run.totals.get("adjustments", []))
 
 
-_COMPARED = ("employee_id", "gross_minor", "income_tax_minor", "ss_employee_minor",
-             "medicare_employee_minor", "ss_employer_minor", "medicare_employer_minor",
-             "futa_employer_minor", "net_minor")
+_COMPARED = ("employee_id", "store_id", "pay_date", "gross_minor", "income_tax_wages_minor",
+             "ss_wages_minor", "medicare_wages_minor", "futa_wages_minor", "income_tax_minor",
+             "ss_employee_minor", "medicare_employee_minor", "ss_employer_minor",
+             "medicare_employer_minor", "futa_employer_minor", "deductions", "net_minor")
 
 
 async def approve_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
@@ -454,10 +463,10 @@ async def approve_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
     if run.status != "draft":
         raise PayrollRefusal(409, f"pay run {run_id} is already {run.status}")
     computed = await _recompute(conn, ctx, run)
-    stored = [tuple(getattr(r, c) for c in _COMPARED) for r in await conn.execute(
+    stored = [[getattr(r, c) for c in _COMPARED] for r in await conn.execute(
         sa.select(paychecks).where(paychecks.c.run_id == run_id)
         .order_by(paychecks.c.employee_id))]
-    fresh = sorted(tuple(r[c] for c in _COMPARED) for r in computed.rows)
+    fresh = sorted(([r[c] for c in _COMPARED] for r in computed.rows), key=lambda r: r[0])
     if stored != fresh:
         raise PayrollRefusal(409, f"the figures of pay run {run_id} changed since its preview "
                                   "(timesheets, rates or earlier runs): recompute it "

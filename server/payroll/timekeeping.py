@@ -42,6 +42,13 @@ class PayrollRefusal(Exception):
         self.status, self.detail, self.field, self.extra = status, detail, field, extra
 
 
+def today_everywhere(now: datetime) -> date:
+    """The calendar date in the westernmost time zone (UTC-12): a day before it has ended in
+    every store, wherever it is. Weeks and pay periods count as ended against this date, so
+    a week is never approved (and locked) while a store behind UTC is still in it."""
+    return (now.astimezone(UTC) - timedelta(hours=12)).date()
+
+
 def parse_instant(text: str) -> datetime:
     """A punch's ``recorded_at`` (ISO 8601, ``Z``) as an aware UTC datetime."""
     moment = datetime.fromisoformat(text)
@@ -415,9 +422,9 @@ async def correct_shift(conn: AsyncConnection, doc: dict[str, Any], rules: Overt
     if store_id is not None and (not isinstance(store_id, str) or store_id not in zones):
         raise PayrollRefusal(422, f"store_id: no store {store_id!r}", "store_id")
     # the weeks the change touches, before and after: none may be approved
-    around = start or await _shift_time(conn, employee_id, shift_key)
+    # the shift as it stands, found by its key wherever it is (not near the new times)
+    around = await _shift_time(conn, employee_id, shift_key)
     before: Shift | None = None
-    weeks: dict[tuple[str, date], Week] = {}
     if around is not None:
         weeks = await weeks_for(conn, [employee_id], around.date() - timedelta(days=8),
                                 around.date() + timedelta(days=8), rules, first_weekday,

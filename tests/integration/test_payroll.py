@@ -116,7 +116,7 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
 
     admin, payroll, manager = headers["admin"], headers["payroll"], headers["manager"]
     await _ok(await server.put("/api/v1/payroll/schedules/BW", headers=payroll, json={
-        "frequency": "biweekly", "anchor": "2026-11-16", "pay_lag_days": 5}))
+        "frequency": "biweekly", "anchor": "2026-11-09", "pay_lag_days": 5}))
     for employee, name in (("E100", "Ann Núñez"), ("E101", "Bob")):
         await _ok(await server.put(f"/api/v1/employees/{employee}", headers=admin, json={
             "name": name, "role": "cashier", "pin": "1111"}), 200)
@@ -142,6 +142,9 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
                                                  "rate": "-20.00"}), 422, "rate")
     await _ok(await server.post("/api/v1/payroll/employees/E100/rates", headers=payroll,
                                 json={"effective_from": "2026-01-01", "rate": "20.00"}), 201)
+    nan = await server.put("/api/v1/payroll/employees/E100/deductions", headers=payroll,
+                           json={"deductions": [{"kind": "401k", "percent": "NaN"}]})
+    await assert_problem(nan, 422, "percent")
     await _ok(await server.put("/api/v1/payroll/employees/E100/deductions", headers=payroll,
                                json={"deductions": [{"kind": "401k", "percent": "5"},
                                                     {"kind": "garnishment",
@@ -167,7 +170,7 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
     await _ok(await server.post("/api/v1/payroll/timesheets/E100/2026-11-16/approve",
                                 headers=manager))
     refused = await server.post("/api/v1/payroll/runs", headers=payroll, json={
-        "schedule": "BW", "period_start": "2026-11-16"})
+        "schedule": "BW", "period_start": "2026-11-09"})
     body = await assert_problem(refused, 409, "not approved")
     assert body["unapproved"] == [{"employee_id": "E101", "week_start": "2026-11-16"}]
     fixed = await _ok(await server.post("/api/v1/payroll/corrections", headers=manager, json={
@@ -188,14 +191,18 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
                 ).scalar_one() == 1
 
     run = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
-        "schedule": "BW", "period_start": "2026-11-16"}), 201)
-    assert (run["status"], run["pay_date"], run["paychecks"]) == ("draft", "2026-12-04", 2)
+        "schedule": "BW", "period_start": "2026-11-09"}), 201)
+    # 11-09..11-22 + 5 days = 11-27, the Friday after Thanksgiving: a business day
+    assert (run["status"], run["pay_date"], run["paychecks"]) == ("draft", "2026-11-27", 2)
     # E100: 40 h x 20 + 5 h x 30 = 950; E101: 6 h x 18 = 108
     assert run["gross"] == "1058.00"
     run_id = run["run_id"]
     again = await server.post("/api/v1/payroll/runs", headers=payroll, json={
-        "schedule": "BW", "period_start": "2026-11-16"})
+        "schedule": "BW", "period_start": "2026-11-09"})
     await assert_problem(again, 409, "already has run")
+    future = await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "schedule": "BW", "period_start": "2099-01-05"})
+    assert future.status == 409  # not ended (or no holiday calendar for 2099 yet)
     await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/approve",
                                            headers=admin), 403, "admin")
     await assert_problem(await server.post(f"/api/v1/payroll/runs/{run_id}/post",

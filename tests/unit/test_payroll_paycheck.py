@@ -94,6 +94,17 @@ def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> No
     assert small.post_tax[0].shortfall > 0
 
 
+def test_a_401k_larger_than_the_wages_gives_way_to_social_security_and_medicare() -> None:
+    check = compute_paycheck([Earning("regular", 150_00)],
+                             [EmployeeDeduction("401k", amount=200_00)], KINDS, W4(),
+                             "weekly", YEAR, YearToDate())
+    fica = check.taxes.social_security_employee + check.taxes.medicare_employee
+    assert fica == 9_30 + 2_18  # 6.2% and 1.45% of 150: the 401(k) lowers no FICA wage
+    assert check.pre_tax[0].amount == 150_00 - fica
+    assert check.pre_tax[0].shortfall == 200_00 - check.pre_tax[0].amount
+    assert check.income_tax_wages == fica and check.net == 0
+
+
 def test_an_unknown_deduction_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown deduction kind"):
         compute_paycheck([Earning("regular", 100_00)], [EmployeeDeduction("yacht", amount=1)],
@@ -127,13 +138,9 @@ def test_net_is_gross_less_everything_to_the_cent(
                                                                           7_000_00)),
                          {"401k": deducted_to_date})
     earnings = [Earning("regular", a) for a in amounts]
-    try:
-        check = compute_paycheck(earnings, deductions, KINDS,
-                                 W4(filing_status=status, step2_checkbox=checkbox,
-                                    extra_withholding=extra), "biweekly", YEAR, to_date)
-    except ValueError as exc:  # pre-tax deductions leaving nothing for FICA: refused
-        assert "cannot cover Social Security" in str(exc)
-        return
+    check = compute_paycheck(earnings, deductions, KINDS,
+                             W4(filing_status=status, step2_checkbox=checkbox,
+                                extra_withholding=extra), "biweekly", YEAR, to_date)
     pre = sum(d.amount for d in check.pre_tax)
     post = sum(d.amount for d in check.post_tax)
     assert check.net == check.gross - pre - check.employee_taxes - post
