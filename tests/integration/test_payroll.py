@@ -167,8 +167,11 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
     await assert_problem(await server.post(
         "/api/v1/payroll/timesheets/E101/2026-11-16/approve", headers=manager), 409,
         "need a correction")
-    await _ok(await server.post("/api/v1/payroll/timesheets/E100/2026-11-16/approve",
-                                headers=manager))
+    # Approving the store's week in one go: E100 is approved, E101 waits for a correction.
+    both = await _ok(await server.post(
+        "/api/v1/payroll/timesheets/2026-11-16/approve-all?store_id=S001", headers=manager))
+    assert both["approved"] == ["E100"]
+    assert [w["employee_id"] for w in both["waiting"]] == ["E101"]
     refused = await server.post("/api/v1/payroll/runs", headers=payroll, json={
         "schedule": "BW", "period_start": "2026-11-09"})
     body = await assert_problem(refused, 409, "not approved")
@@ -185,6 +188,11 @@ async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory:
         "employee_id": "E101", "shift_key": problem["shift_key"], "action": "void",
         "reason": "again"})
     await assert_problem(locked, 409, "locked")
+    moved = await server.post("/api/v1/payroll/corrections", headers=manager, json={
+        "employee_id": "E101", "shift_key": problem["shift_key"], "action": "set",
+        "store_id": "S001", "start": (MONDAY + timedelta(days=20, hours=10)).isoformat(),
+        "end": (MONDAY + timedelta(days=20, hours=12)).isoformat(), "reason": "moved"})
+    await assert_problem(moved, 409, "locked")  # found by its key, however far it moves
     async with storage.read() as conn:  # the punch itself was never edited
         assert (await conn.execute(sa.select(sa.func.count()).select_from(time_punches)
                                    .where(time_punches.c.employee_id == "E101"))
