@@ -13,13 +13,14 @@ from aiohttp import web
 
 from backoffice.problems import Problem, read_json_object
 from server import audit, keys
-from server.api.params import iso_utc, job_run_json
+from server.api.params import iso_utc, job_run_json, money_field
 from server.api.tabular import report_response
 from server.auth import PRINCIPAL
 from server.payroll.bank import BankAccount, BankAccountError
 from server.payroll.nightly import PAYROLL_NIGHTLY, run_payroll_nightly
 from server.payroll.outputs import (
     REGISTER_COLUMNS,
+    money,
     nacha_file,
     register_rows,
     run_rows,
@@ -60,8 +61,6 @@ from server.storage.tables import (
     stores,
     timesheets,
 )
-from sync.errors import InvalidAmount
-from sync.money import format_minor, parse_amount
 
 routes = web.RouteTableDef()
 PAYROLL = "/api/v1/payroll"
@@ -77,18 +76,7 @@ def _who(request: web.Request) -> str:
 
 
 def _money(minor: int | None) -> str | None:
-    return None if minor is None else format_minor(int(minor), 2)
-
-
-def _amount(value: object, field: str, *, positive: bool = False) -> int:
-    try:
-        amount = parse_amount(value, 2, field=field)
-    except InvalidAmount as exc:
-        raise Problem(422, str(exc), field=field) from None
-    if amount < 0 or (positive and amount == 0):
-        raise Problem(422, f"{field}: must be {'more than' if positive else 'at least'} 0",
-                      field=field)
-    return amount
+    return None if minor is None else money(int(minor))
 
 
 def _date(value: object, field: str) -> date:
@@ -271,7 +259,9 @@ async def add_rate(request: web.Request) -> web.Response:
     paid in a run stay as they were."""
     body = await read_json_object(request)
     employee_id = request.match_info["employee_id"]
-    rate = _amount(body.get("rate"), "rate", positive=True)
+    rate = money_field(request, body.get("rate"), "rate")
+    if rate == 0:
+        raise Problem(422, "rate: must be more than 0", field="rate")
     since = _date(body.get("effective_from"), "effective_from")
     async with request.app[keys.STORAGE].write() as conn:
         if (await conn.execute(sa.select(employee_pay.c.employee_id).where(
@@ -337,10 +327,10 @@ async def put_deductions(request: web.Request) -> web.Response:
         cap = item.get("annual_cap")
         rows.append({"employee_id": employee_id, "position": index, "kind": item["kind"],
                      "amount_minor": None if amount is None
-                     else _amount(amount, f"{where}.amount"),
+                     else money_field(request, amount, f"{where}.amount"),
                      "percent": percent,
                      "annual_cap_minor": None if cap is None
-                     else _amount(cap, f"{where}.annual_cap")})
+                     else money_field(request, cap, f"{where}.annual_cap")})
     async with request.app[keys.STORAGE].write() as conn:
         if (await conn.execute(sa.select(employee_pay.c.employee_id).where(
                 employee_pay.c.employee_id == employee_id))).first() is None:

@@ -245,15 +245,11 @@ def _worksheet_lines(check: Paycheck) -> dict[str, Any]:
     return {f.name: getattr(check.worksheet, f.name) for f in fields(check.worksheet)}
 
 
-@dataclass(frozen=True, slots=True)
-class Computed:
-    rows: list[dict[str, Any]]  # one ``paychecks`` row per employee paid
-
-
 async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                       schedule: PaySchedule, start: date, end: date, pay_date: date,
-                      kind: str, adjustments: Sequence[dict[str, Any]] = ()) -> Computed:
-    """Every paycheck of the run, computed now (nothing written)."""
+                      kind: str, adjustments: Sequence[dict[str, Any]] = ()
+                      ) -> list[dict[str, Any]]:
+    """Every paycheck of the run as a ``paychecks`` row, computed now (nothing written)."""
     year = ctx.tax_year(pay_date.year)
     if kind == "regular":
         profiles = await load_profiles(conn, schedule)
@@ -312,7 +308,7 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                                   "not approved", unapproved=[
                                       {"employee_id": e, "week_start": w}
                                       for e, w in pending[:200]])
-    return Computed(rows)
+    return rows
 
 
 def run_totals(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -383,9 +379,9 @@ async def create_run(conn: AsyncConnection, ctx: PayrollContext, doc: dict[str, 
     await conn.execute(pay_runs.insert().values(
         run_id=run_id, schedule_code=code, period_start=start, period_end=end,
         pay_date=pay_date, kind=kind, regular_key=regular_key, corrects_run_id=corrects,
-        status="draft", totals={**run_totals(computed.rows), "adjustments": adjustments},
+        status="draft", totals={**run_totals(computed), "adjustments": adjustments},
         created_by=who, created_at=datetime.now(UTC)))
-    await _store_rows(conn, computed.rows)
+    await _store_rows(conn, computed)
     return run_id
 
 
@@ -439,12 +435,13 @@ async def recompute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str)
                                   "recomputed")
     computed = await _recompute(conn, ctx, run)
     await conn.execute(paychecks.delete().where(paychecks.c.run_id == run_id))
-    await _store_rows(conn, computed.rows)
+    await _store_rows(conn, computed)
     await conn.execute(pay_runs.update().where(pay_runs.c.run_id == run_id).values(
-        totals={**run_totals(computed.rows), "adjustments": run.totals.get("adjustments", [])}))
+        totals={**run_totals(computed), "adjustments": run.totals.get("adjustments", [])}))
 
 
-async def _recompute(conn: AsyncConnection, ctx: PayrollContext, run: Any) -> Computed:
+async def _recompute(conn: AsyncConnection, ctx: PayrollContext,
+                     run: Any) -> list[dict[str, Any]]:
     schedule = await load_schedule(conn, run.schedule_code)
     return await compute_run(conn, ctx, run.run_id, schedule, run.period_start,
                              run.period_end, run.pay_date, run.kind,
@@ -466,7 +463,7 @@ async def approve_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
     stored = [[getattr(r, c) for c in _COMPARED] for r in await conn.execute(
         sa.select(paychecks).where(paychecks.c.run_id == run_id)
         .order_by(paychecks.c.employee_id))]
-    fresh = sorted(([r[c] for c in _COMPARED] for r in computed.rows), key=lambda r: r[0])
+    fresh = sorted(([r[c] for c in _COMPARED] for r in computed), key=lambda r: r[0])
     if stored != fresh:
         raise PayrollRefusal(409, f"the figures of pay run {run_id} changed since its preview "
                                   "(timesheets, rates or earlier runs): recompute it "

@@ -241,14 +241,10 @@ async def weeks_for(conn: AsyncConnection, employee_ids: Sequence[str] | None, f
         if sheet.status == "approved":
             approved[employee_id] += 1
     locked = {e for e, n in approved.items() if n == week_count}
-    unlocked = None if employee_ids is None and not locked else [
-        e for e in (employee_ids if employee_ids is not None else sorted(profiles))
-        if e not in locked]
-    punches = await _punches(conn, unlocked, since, until) \
-        if unlocked is None or unlocked else {}
-    if employee_ids is None and locked:  # punches of employees without a pay profile too
-        punches.update({e: p for e, p in (await _punches(conn, None, since, until)).items()
-                        if e not in profiles and e not in locked})
+    unlocked = None if employee_ids is None else [e for e in employee_ids if e not in locked]
+    punches = await _punches(conn, unlocked, since, until)
+    for employee_id in locked:
+        punches.pop(employee_id, None)
     corrections = await _corrections(conn, employee_ids, since, until)
     weeks: dict[tuple[str, date], Week] = {}
     for employee_id in sorted(set(punches) | set(corrections) | set(profiles)):
