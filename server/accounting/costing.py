@@ -47,6 +47,9 @@ class Taken(NamedTuple):  # named tuples: one is made per line of every sale
     standard_cost_used: bool = False  # no known cost: the product's standard cost (or 0)
 
 
+_made = tuple.__new__  # Taken((cost, False)) without the named tuple's Python-level __new__
+
+
 class Received(NamedTuple):
     variance_minor: int = 0  # re-costing of units sold while the position was negative
 
@@ -89,7 +92,7 @@ class CostBook:
                 pos.unit_cost_minor = share(pos.value_minor, 1000, pos.qty_milli)
             pos.qty_milli -= qty_milli
             pos.value_minor -= cost
-            return Taken(cost, False)
+            return _made(Taken, (cost, False))
         pos = self.position(store_id, sku)
         if 0 < qty_milli <= pos.qty_milli:
             cost = share(pos.value_minor, qty_milli, pos.qty_milli)

@@ -29,8 +29,8 @@ from server.accounting.rules import Books, Draft, Line, SaleCost, Transit, event
 from server.storage import Storage
 from server.storage.bulk import (
     add_to_rows,
+    converter,
     dialect_insert,
-    insert_rows,
     insert_statements,
     replace_rows,
 )
@@ -51,6 +51,7 @@ from server.storage.tables import (
 from sync import StoreEvent
 
 log = logging.getLogger(__name__)
+_INT_KEYS = orjson.OPT_NON_STR_KEYS  # a sale cost's line numbers, stored as JSON keys
 _UNPOSTABLE = (KeyError, TypeError, ValueError, ArithmeticError, AttributeError)
 
 
@@ -328,19 +329,16 @@ async def save_books(conn: AsyncConnection, books: Books) -> None:
             for (store, sku), p in books.costs.positions.items()
             if (store, sku) in books.costs.touched]
     await replace_rows(conn, cost_positions, ("store_id", "sku"), rows)
-    costs = [(store, sale_id, books.sales[(store, sale_id)].seq,
-              {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()})
-             for store, sale_id in books.new_sales]
     await replace_rows(conn, sale_costs, ("store_id", "sale_id"), [
         {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
          "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
         for store, sale_id in sorted(books.changed_sales - set(books.new_sales))])
-    if conn.dialect.name == "postgresql":  # one COPY, the documents as JSON text
-        await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"],
-                                [(a, b, c, orjson.dumps(d).decode()) for a, b, c, d in costs])
-    else:
-        await insert_rows(conn, sale_costs, [{"store_id": a, "sale_id": b, "seq": c,
-                                              "lines": d} for a, b, c, d in costs])
+    # The documents as JSON text: what a JSON column holds on SQLite, what COPY takes on
+    # PostgreSQL.
+    await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"], [
+        (store, sale_id, cost.seq, orjson.dumps(cost.lines, option=_INT_KEYS).decode())
+        for store, sale_id in books.new_sales
+        for cost in (books.sales[(store, sale_id)],)], converted=True)
     await replace_rows(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
          "received": books.transits[t].received,
@@ -421,29 +419,32 @@ async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
     if closed is None:
         await lock_periods(conn, exclusive=False)
         closed = await closed_periods(conn)
-    now = datetime.now(UTC)
+    as_date = converter(conn, journal_lines.c.business_date)
+    now = converter(conn, journal_entries.c.created_at)(datetime.now(UTC))
     lines: list[tuple[Any, ...]] = []
     headers: list[tuple[Any, ...]] = []
     posted: list[date] = []
-    dates: dict[date, date] = {}
+    dates: dict[date, tuple[date, Any, Any]] = {}  # business day -> posted, both as stored
     daily: dict[tuple[str, str, str, str, date], list[int]] = defaultdict(lambda: [0, 0])
     for draft in drafts:
         day = draft.business_date
-        when = dates.get(day)
-        if when is None:
-            when = dates[day] = posting_date(day, closed)
+        known = dates.get(day)
+        if known is None:
+            when = posting_date(day, closed)
+            known = dates[day] = (when, as_date(day), as_date(when))
+        when, day_db, when_db = known
         posted.append(when)
         store, currency, key = draft.store_id or "", draft.currency, draft.key
         for number, (account, amount, sub) in enumerate(draft.lines, start=1):
-            lines.append((key, number, account, store, sub, amount, currency, day, when))
+            lines.append((key, number, account, store, sub, amount, currency, day_db, when_db))
             daily[(account, store, sub, currency, when)][0 if amount > 0 else 1] += abs(amount)
-        headers.append((key, draft.store_id, draft.source, draft.seq, day, when, currency,
-                        draft.memo[:500], len(draft.lines), when != day,
+        headers.append((key, draft.store_id, draft.source, draft.seq, day_db, when_db,
+                        currency, draft.memo[:500], len(draft.lines), when != day,
                         (reverses or {}).get(key), created_by, now))
-    # One COPY (PostgreSQL) or a few multi-row statements (SQLite): the balance check is a
+    # One COPY (PostgreSQL) or one executemany (SQLite) per table: the balance check is a
     # statement-level trigger on PostgreSQL, so it runs once per batch rather than per row.
-    await insert_statements(conn, journal_lines, LINE_COLUMNS, lines)
-    await insert_statements(conn, journal_entries, HEADER_COLUMNS, headers)
+    await insert_statements(conn, journal_lines, LINE_COLUMNS, lines, converted=True)
+    await insert_statements(conn, journal_entries, HEADER_COLUMNS, headers, converted=True)
     await add_to_rows(conn, ledger_daily,
                       ("account_code", "store_id", "sub", "currency", "posted_date"),
                       [{"account_code": a, "store_id": s, "sub": sub, "currency": c,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from server.accounting.chart import Chart
@@ -35,6 +36,15 @@ def tax_rate_key(rate: object) -> str:
 
 
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_day = functools.lru_cache(maxsize=1024)(date.fromisoformat)  # a batch spans a few days
+
+
+@functools.lru_cache(maxsize=64)
+def _currency(value: object) -> str:
+    currency = str(value)
+    if not _CURRENCY.fullmatch(currency):
+        raise ValueError(f"currency {currency!r} is not an ISO 4217 code")
+    return currency
 
 
 Posting = tuple[str, int, str]  # (account, amount, sub): what a rule emits, before summing
@@ -111,8 +121,12 @@ def event_key(store_id: str, seq: int) -> str:
     return f"{store_id}:{seq}"
 
 
+_amount = itemgetter(1)
+_new_line = tuple.__new__  # Line((a, b, c)) without the named tuple's Python-level __new__
+
+
 def balance_check(lines: Iterable[Posting]) -> None:
-    total = sum(line[1] for line in lines)
+    total = sum(map(_amount, lines))
     if total:
         raise Unbalanced(f"the lines sum to {total}, not zero")
 
@@ -120,10 +134,12 @@ def balance_check(lines: Iterable[Posting]) -> None:
 def consolidate(lines: Iterable[Posting]) -> tuple[Line, ...]:
     """One line per account and sub-account, zeros dropped, in a stable order."""
     sums: dict[tuple[str, str], int] = {}
+    get = sums.get
     for account, amount, sub in lines:
         key = (account, sub)
-        sums[key] = sums.get(key, 0) + amount
-    return tuple(Line(account, amount, sub) for (account, sub), amount in sums.items() if amount)
+        sums[key] = get(key, 0) + amount
+    return tuple([_new_line(Line, (account, amount, sub))
+                  for (account, sub), amount in sums.items() if amount])
 
 
 def post_event(event: StoreEvent, books: Books) -> Draft | None:
@@ -135,11 +151,9 @@ def post_event(event: StoreEvent, books: Books) -> Draft | None:
     balance_check(lines)
     if not lines:
         return None
-    currency = str(event.payload.get("currency") or books.currency)
-    if not _CURRENCY.fullmatch(currency):
-        raise ValueError(f"currency {currency!r} is not an ISO 4217 code")
+    currency = _currency(event.payload.get("currency") or books.currency)
     draft = Draft(key=event_key(event.store_id, event.seq), store_id=event.store_id,
-                  business_date=date.fromisoformat(event.business_date),
+                  business_date=_day(event.business_date),
                   currency=currency,
                   source=event.kind, memo=_memo(event), lines=lines, seq=event.seq)
     books.entries[draft.key] = lines

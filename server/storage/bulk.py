@@ -38,13 +38,14 @@ def _marks(paramstyle: str, count: int, start: int = 1) -> str:
 def _converters(conn: AsyncConnection, table: sa.Table,
                 names: list[str]) -> list[tuple[int, Any]]:
     """(position, bind processor) for the columns whose values the driver cannot take as
-    they are; dates (few distinct per batch) are converted once each."""
+    they are; dates and times (few distinct per batch: business days, the batch's "now")
+    are converted once each."""
     converted = []
     for index, name in enumerate(names):
         column_type = table.c[name].type
         processor = column_type._cached_bind_processor(conn.dialect)
         if processor is not None:
-            if isinstance(column_type, sa.Date):
+            if isinstance(column_type, sa.Date | sa.DateTime):  # dates, and "now"
                 processor = functools.lru_cache(maxsize=256)(processor)
             converted.append((index, processor))
     return converted
@@ -75,10 +76,16 @@ async def insert_rows(conn: AsyncConnection, table: sa.Table,
     if not rows:
         return
     names = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-           f"VALUES ({_marks(conn.dialect.paramstyle, len(names))})")
-    await conn.exec_driver_sql(sql, _parameters(conn, table, names, rows))
+    await _execute_many(conn, table, names, _parameters(conn, table, names, rows))
+
+
+async def _execute_many(conn: AsyncConnection, table: sa.Table, names: list[str],
+                        params: list[tuple[Any, ...]], tail: str = "") -> None:
+    """One single-row statement executed for every row of ``params`` (converted values):
+    the driver loops in C, and the row passes to the database thread once per batch."""
+    sql = _multi_row_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
+                         table.name, tuple(names), 1, tail)
+    await conn.exec_driver_sql(sql, params)
 
 
 def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
@@ -107,11 +114,13 @@ def _multi_row_sql(quote: Any, paramstyle: str, table: str, names: tuple[str, ..
 
 
 async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[str],
-                            rows: list[tuple[Any, ...]]) -> None:
+                            rows: list[tuple[Any, ...]], converted: bool = False) -> None:
     """Insert ``rows`` (tuples of the ``names`` columns): one ``COPY`` on PostgreSQL, whose
     statement-level triggers then fire once per batch rather than once per row; multi-row
-    statements of a fixed size on SQLite. Values must be plain (str, int, bool, date,
-    datetime): no JSON columns."""
+    statements of a fixed size on SQLite (measured faster than ``executemany`` there for the
+    journal, whose lines each fire a trigger). Values must be plain (str, int, bool, date,
+    datetime): no JSON columns. ``converted``: the rows already hold what the database
+    takes (values passed through :func:`converter`), so they are not converted again."""
     if not rows:
         return
     if conn.dialect.name == "postgresql":
@@ -122,9 +131,23 @@ async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[
         except asyncpg.PostgresError as exc:  # as SQLAlchemy would raise it from a statement
             raise sa.exc.DBAPIError(f"COPY {table.name}", None, exc) from exc
         return
-    params = _convert(rows, _converters(conn, table, names))
+    params = rows if converted else _convert(rows, _converters(conn, table, names))
     for sql, flat in _multi_row(conn, table, names, params, per_statement=SQLITE_ROWS):
         await conn.exec_driver_sql(sql, flat)
+
+
+def converter(conn: AsyncConnection, column: sa.Column[Any]) -> Any:
+    """What ``column``'s values become for this connection's database, as a function (the
+    identity when the driver takes them as they are, and always for PostgreSQL's ``COPY``):
+    for callers that convert each distinct value once and pass ``converted=True``."""
+    if conn.dialect.name == "postgresql":
+        return _identity
+    return column.type._cached_bind_processor(conn.dialect) or _identity
+
+
+def _identity(value: Any) -> Any:
+    return value
+
 
 async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[dict[str, Any]],
                            returning: tuple[str, ...]) -> list[tuple[Any, ...]]:
@@ -151,15 +174,19 @@ def dialect_insert(conn: AsyncConnection, table: sa.Table) -> Any:
 
 async def _upsert(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
                   rows: list[dict[str, Any]], summed: tuple[str, ...]) -> None:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE`` (both databases know the syntax) executed
+    for every row, in order, values converted as Core would."""
     if not rows:
         return
-    insert = dialect_insert(conn, table)
-    statement = insert.on_conflict_do_update(
-        index_elements=[table.c[k] for k in keys],
-        set_={name: table.c[name] + insert.excluded[name] if name in summed
-              else insert.excluded[name] for name in rows[0] if name not in keys})
-    for start in range(0, len(rows), 1000):
-        await conn.execute(statement, rows[start:start + 1000])
+    quote = conn.dialect.identifier_preparer.quote
+    names = list(rows[0])
+    target = quote(table.name)
+    updates = ", ".join(
+        f"{quote(n)} = {target}.{quote(n)} + excluded.{quote(n)}" if n in summed
+        else f"{quote(n)} = excluded.{quote(n)}" for n in names if n not in keys)
+    tail = f" ON CONFLICT ({', '.join(quote(k) for k in keys)}) " + \
+        (f"DO UPDATE SET {updates}" if updates else "DO NOTHING")
+    await _execute_many(conn, table, names, _parameters(conn, table, names, rows), tail)
 
 
 async def add_to_rows(conn: AsyncConnection, table: sa.Table, keys: tuple[str, ...],
