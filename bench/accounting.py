@@ -13,7 +13,7 @@ ten million journal lines — each against a baseline measured in the same run.
    loopback port by this process (auth, admission, decoding, the chain check, projection,
    posting, the ack). Timed twice on fresh databases: with posting (the server as it is) and
    without (the ingest's posting step replaced by a no-op in this process: the baseline),
-   each ``--repeat`` times, best run kept. Figure: ``posting_overhead`` = with ÷ without − 1
+   each ``--repeat`` times (3; the two alternate), best run kept. Figure: ``posting_overhead`` = with ÷ without − 1
    (target <= 0.50). Then, on the posted database: the trial balance must balance and
    ``books verify`` must find no difference (its time is reported too).
 2. **Statements over ``--lines`` journal lines** (PostgreSQL). A fresh database migrated by
@@ -183,7 +183,6 @@ async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
     best: dict[bool, float] = {}
     for attempt in range(repeat):
         for post in (False, True):
-            console.print(f"  {backend}: run {attempt + 1}, posting {'on' if post else 'off'}")
             if backend == "sqlite":
                 url = f"sqlite:///{folder / f'{attempt}-{post}.db'}"
                 token = await fresh_store(url, products)
@@ -196,6 +195,8 @@ async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
                         figures |= await check_books(url)
             if backend == "sqlite" and post and attempt == repeat - 1:
                 figures |= await check_books(url)
+            console.print(f"  {backend}: run {attempt + 1}, posting {'on' if post else 'off'}:"
+                          f" {seconds:.2f} s")
             best[post] = min(best.get(post, float("inf")), seconds)
     figures |= {"ingest_without_posting_s": best[False], "ingest_with_posting_s": best[True],
                 "events_per_s_with_posting": events / best[True],
@@ -332,7 +333,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sales", type=int, default=25_000)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20)

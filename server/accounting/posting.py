@@ -33,6 +33,7 @@ from server.storage.bulk import (
     dialect_insert,
     insert_statements,
     replace_rows,
+    rows_in,
 )
 from server.storage.tables import (
     accounts,
@@ -253,9 +254,10 @@ def _skus(events: Iterable[StoreEvent]) -> set[str]:
         payload = event.payload
         if "sku" in payload:
             out.add(str(payload["sku"]))
-        for line in payload.get("lines", ()) if isinstance(payload.get("lines"), list) else ():
-            if isinstance(line, dict) and "sku" in line:
-                out.add(str(line["sku"]))
+        lines = payload.get("lines")
+        if isinstance(lines, list):
+            out.update([str(line["sku"]) for line in lines
+                        if isinstance(line, dict) and "sku" in line])
     return out
 
 
@@ -264,12 +266,11 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     skus = sorted(_skus(events))
     positions: dict[tuple[str, str], Position] = {}
     standard: dict[str, int | None] = {}
-    for start in range(0, len(skus), 500):
-        chunk = skus[start:start + 500]
-        for row in await conn.execute(sa.select(cost_positions).where(
-                cost_positions.c.store_id == store_id, cost_positions.c.sku.in_(chunk))):
-            positions[(store_id, row.sku)] = Position(int(row.qty_milli), int(row.value_minor),
-                                                      row.unit_cost_minor)
+    for sku, qty, value, unit in await rows_in(
+            conn, cost_positions, ("sku", "qty_milli", "value_minor", "unit_cost_minor"),
+            "sku", skus, store_id=store_id):
+        positions[(store_id, sku)] = Position(int(qty), int(value),
+                                              None if unit is None else int(unit))
     # Standard costs: for goods received without a cost, and for products this store never
     # had a cost for (the common case, a product with a position, needs none).
     receipts = {str(line.get("sku")) for e in events if e.kind == "stock.received"
@@ -278,12 +279,8 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     wanted = sorted(receipts | {sku for sku in skus if (store_id, sku) not in positions
                                 or (positions[(store_id, sku)].qty_milli <= 0
                                     and positions[(store_id, sku)].unit_cost_minor is None)})
-    for start in range(0, len(wanted), 500):
-        for row in await conn.execute(sa.select(catalog_products.c.sku,
-                                                catalog_products.c.cost_minor)
-                                      .where(catalog_products.c.sku.in_(
-                                          wanted[start:start + 500]))):
-            standard[row.sku] = row.cost_minor
+    standard.update(await rows_in(conn, catalog_products, ("sku", "cost_minor"), "sku",
+                                  wanted))
     books = Books(chart=accounting.chart, currency=accounting.currency,
                   costs=CostBook(positions=positions, standard_costs=standard))
     # Sales the batch refers to (voids, returns) and the batch's own sale ids (a sale id
@@ -293,12 +290,12 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
                          for e in events if e.kind in ("sale.voided", "return.completed",
                                                        "sale.completed")
                          and (e.payload.get("sale_id") or e.payload.get("original_sale_id"))})
-    for start in range(0, len(referenced), 500):
-        for row in await conn.execute(sa.select(sale_costs).where(
-                sale_costs.c.store_id == store_id,
-                sale_costs.c.sale_id.in_(referenced[start:start + 500]))):
-            books.sales[(store_id, row.sale_id)] = SaleCost(
-                int(row.seq), {int(k): v for k, v in row.lines.items()})
+    for sale_id, seq, lines in await rows_in(conn, sale_costs, ("sale_id", "seq", "lines"),
+                                             "sale_id", referenced, store_id=store_id):
+        if isinstance(lines, str | bytes):  # the JSON column's text, as the driver gives it
+            lines = orjson.loads(lines)
+        books.sales[(store_id, sale_id)] = SaleCost(int(seq),
+                                                    {int(k): v for k, v in lines.items()})
     voided_keys = [event_key(store_id, books.sales[(store_id, str(e.payload["sale_id"]))].seq)
                    for e in events if e.kind == "sale.voided"
                    and (store_id, str(e.payload.get("sale_id"))) in books.sales]
