@@ -13,9 +13,10 @@ ten million journal lines — each against a baseline measured in the same run.
    loopback port by this process (auth, admission, decoding, the chain check, projection,
    posting, the ack). Timed twice on fresh databases: with posting (the server as it is) and
    without (the ingest's posting step replaced by a no-op in this process: the baseline),
-   each ``--repeat`` times (3; the two alternate), best run kept. Figure: ``posting_overhead`` = with ÷ without − 1
-   (target <= 0.50). Then, on the posted database: the trial balance must balance and
-   ``books verify`` must find no difference (its time is reported too).
+   each ``--repeat`` times (3; the two alternate), best run kept. Figure:
+   ``posting_overhead`` = with ÷ without − 1 (target <= 0.50). Then, on the posted
+   database: the trial balance must balance and ``books verify`` must find no difference
+   (its time is reported too).
 2. **Statements over ``--lines`` journal lines** (PostgreSQL). A fresh database migrated by
    ``backoffice server init``; journal lines and entries filled in SQL (balanced 5-line
    entries — revenue, tax, cash, COGS, inventory — over ``--stores`` stores and a year of
@@ -36,7 +37,7 @@ import random
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,8 +143,9 @@ async def push_all(url: str, bodies: Sequence[bytes], token: str, post: bool,
         folder, url, port, "\n[accounting]\nnightly_enabled = false\n"), env={})
     original = ingest._post
 
-    async def no_posting(*_args: Any) -> None:
-        return None
+    async def no_posting(_conn: Any, _events: Any, _accounting: Any,
+                         recording: Awaitable[None]) -> None:
+        await recording  # recorded and projected, not posted
 
     if not post:
         ingest._post = no_posting  # type: ignore[assignment]
@@ -163,7 +165,7 @@ async def push_all(url: str, bodies: Sequence[bytes], token: str, post: bool,
                         raise RuntimeError(f"push answered {resp.status}: {answer[:300]!r}")
             return time.perf_counter() - started
     finally:
-        ingest._post = original  # type: ignore[assignment]
+        ingest._post = original
         await runner.cleanup()
 
 

@@ -7,8 +7,11 @@ and projected into the central tables. No authentic event is refused for busines
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -17,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.accounting.posting import (
     Accounting,
     default_accounting,
+    draft_in_slices,
     mark_stuck,
+    plan_posting,
     post_store_events,
+    write_planned,
 )
 from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.projection import project
@@ -52,8 +58,8 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
             broken = first_broken_link(last_hash, new, payloads_are_canonical=True)
             if broken is not None:
                 raise ChainBroken(store_id, broken)
-            await _record(conn, new, received_at, ZoneInfo(row.timezone))
-            await _post(conn, new, accounting or default_accounting())
+            await _post(conn, new, accounting or default_accounting(),
+                        _record(conn, new, received_at, ZoneInfo(row.timezone)))
             high_water, last_hash = new[-1].seq, new[-1].hash
         seen = {"high_water": high_water, "last_hash": last_hash, "last_seen_at": received_at,
                 "head_seq": max(high_water, batch.head_seq or 0)}
@@ -100,14 +106,39 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
                             event.store_id, event.seq, event.kind, exc)
 
 
-async def _post(conn: AsyncConnection, events: list[StoreEvent],
-                accounting: Accounting) -> None:
-    """Post the events to the books; a failure the database reports (none is expected: the
-    rules check every entry balances) stops the store's posting cursor instead of refusing
-    authentic events, and shows as stuck until someone looks."""
+async def _post(conn: AsyncConnection, events: list[StoreEvent], accounting: Accounting,
+                recording: Coroutine[Any, Any, None]) -> None:
+    """Record the events (``recording``) and post them to the books. What posting reads is
+    read first; then the entries are drafted (pure Python, on this thread) while the
+    database thread records and projects the events, and written once that is done — the
+    two overlap instead of taking turns. Should the cursor not be right behind the events,
+    they are recorded first and posted after. A failure the database reports (none is
+    expected: the rules check every entry balances) stops the store's posting cursor instead
+    of refusing authentic events, and shows as stuck until someone looks."""
+    store_id = events[0].store_id
+    plan = await plan_posting(conn, store_id, events, accounting)
+    if plan is None:
+        await recording
+        await _write_posting(conn, events, lambda: post_store_events(conn, store_id, events,
+                                                                     accounting))
+        return
+    recorded = asyncio.ensure_future(recording)
+    try:
+        drafts, stuck = await draft_in_slices(plan)
+    except BaseException:
+        await asyncio.wait([recorded])  # never leave it running on the connection
+        if not recorded.cancelled():
+            recorded.exception()  # seen: the drafting's error is the one to raise
+        raise
+    await recorded
+    await _write_posting(conn, events, lambda: write_planned(conn, plan, drafts, stuck))
+
+
+async def _write_posting(conn: AsyncConnection, events: list[StoreEvent],
+                         writing: Callable[[], Awaitable[int]]) -> None:
     try:
         async with conn.begin_nested():
-            await post_store_events(conn, events[0].store_id, events, accounting)
+            await writing()
     except sa.exc.DBAPIError as exc:
         log.error("store %s: posting seq %s-%s failed: %s", events[0].store_id, events[0].seq,
                   events[-1].seq, exc)

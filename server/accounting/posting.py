@@ -12,6 +12,7 @@ flagged ``late``, with their business date kept.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -211,12 +212,67 @@ async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
                 accounting: Accounting) -> int:
     books = await load_books(conn, store_id, events, accounting)
     drafts, stuck = _drafts(events, books)
+    return await write_planned(conn, PostingPlan(store_id, events, books, accounting), drafts,
+                               stuck)
+
+
+@dataclass(slots=True)
+class PostingPlan:
+    """A batch about to be posted, with the books it touches (loaded, then moved on by its
+    drafts)."""
+
+    store_id: str
+    events: list[StoreEvent]
+    books: Books
+    accounting: Accounting
+
+
+async def plan_posting(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
+                       accounting: Accounting) -> PostingPlan | None:
+    """What posting ``events`` — the store's next events, about to be recorded — needs from
+    the database, read before they are recorded, so that their entries can be drafted
+    (:func:`draft_in_slices`) while the database records them, and written after
+    (:func:`write_planned`). None when the store's cursor is not right behind them (stuck,
+    or catching up, which reads recorded events): :func:`post_store_events` after recording
+    then."""
+    cursor = await _cursor(conn, store_id)
+    if cursor.stuck_seq is not None or not events or \
+            events[0].seq != cursor.posted_through + 1:
+        return None
+    return PostingPlan(store_id, list(events),
+                       await load_books(conn, store_id, events, accounting), accounting)
+
+
+DRAFT_SLICE = 25  # events drafted between two turns of the event loop
+
+
+async def draft_in_slices(plan: PostingPlan) -> tuple[list[Draft], tuple[int, str] | None]:
+    """:func:`_drafts` for the plan's events, a slice at a time, handing the event loop back
+    between slices: pure Python that runs while the database thread executes what another
+    task sent it (the batch's recording)."""
+    drafts: list[Draft] = []
+    events = plan.events
+    for start in range(0, len(events), DRAFT_SLICE):
+        more, stuck = _drafts(events[start:start + DRAFT_SLICE], plan.books)
+        drafts += more
+        if stuck is not None:
+            return drafts, stuck
+        await asyncio.sleep(0)
+    return drafts, None
+
+
+async def write_planned(conn: AsyncConnection, plan: PostingPlan, drafts: list[Draft],
+                        stuck: tuple[int, str] | None) -> int:
+    """Store the plan's entries (``drafts``, as far as ``stuck``, the first event the rules
+    could not post) and its books, and move the store's cursor; how many events were
+    posted."""
+    store_id, events, books = plan.store_id, plan.events, plan.books
     if stuck is not None:
         log.warning("store %s seq %s: %s", store_id, stuck[0], stuck[1])
         # The failed event may have moved cost positions part-way: redo the batch up to it
         # from freshly loaded books.
         events = [e for e in events if e.seq < stuck[0]]
-        books = await load_books(conn, store_id, events, accounting)
+        books = await load_books(conn, store_id, events, plan.accounting)
         drafts, _ = _drafts(events, books)
     await write_entries(conn, drafts)
     await save_books(conn, books)

@@ -7,6 +7,7 @@ types by hand is checked and refused whole when wrong, down to the database itse
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -420,8 +421,9 @@ async def test_books_catch_up_on_events_held_before_they_were_kept(
     from server import ingest
     from server.accounting.posting import default_accounting, post_pending
 
-    async def not_posting(*_args: Any) -> None:
-        return None
+    async def not_posting(_conn: Any, _events: Any, _accounting: Any,
+                          recording: Awaitable[None]) -> None:
+        await recording  # recorded and projected, not posted
 
     monkeypatch.setattr(ingest, "_post", not_posting)
     server, admin = await _books_after_a_store_day(server_settings, agent_settings_factory,
