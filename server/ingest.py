@@ -124,14 +124,14 @@ async def _post(conn: AsyncConnection, events: list[StoreEvent], accounting: Acc
         return
     recorded = asyncio.ensure_future(recording)
     try:
-        drafts, stuck = await draft_in_slices(plan)
+        await draft_in_slices(plan)
     except BaseException:
         await asyncio.wait([recorded])  # never leave it running on the connection
         if not recorded.cancelled():
             recorded.exception()  # seen: the drafting's error is the one to raise
         raise
     await recorded
-    await _write_posting(conn, events, lambda: write_planned(conn, plan, drafts, stuck))
+    await _write_posting(conn, events, lambda: write_planned(conn, plan))
 
 
 async def _write_posting(conn: AsyncConnection, events: list[StoreEvent],

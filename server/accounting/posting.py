@@ -210,21 +210,38 @@ async def _pending(conn: AsyncConnection, store_id: str, after: int,
 
 async def _post(conn: AsyncConnection, store_id: str, events: list[StoreEvent],
                 accounting: Accounting) -> int:
-    books = await load_books(conn, store_id, events, accounting)
-    drafts, stuck = _drafts(events, books)
-    return await write_planned(conn, PostingPlan(store_id, events, books, accounting), drafts,
-                               stuck)
+    plan = await _plan(conn, store_id, events, accounting)
+    plan.draft(plan.events)
+    return await write_planned(conn, plan)
 
 
 @dataclass(slots=True)
 class PostingPlan:
-    """A batch about to be posted, with the books it touches (loaded, then moved on by its
-    drafts)."""
+    """A batch being posted: the books it touches (loaded, then moved on by its drafts) and
+    the rows its entries become."""
 
     store_id: str
     events: list[StoreEvent]
     books: Books
     accounting: Accounting
+    closed: set[str]  # the closed months
+    rows: EntryRows
+    stuck: tuple[int, str] | None = None  # the first event the rules could not post, why
+
+    def draft(self, events: Sequence[StoreEvent]) -> bool:
+        """Draft ``events`` (the plan's next ones) into the rows; False once one of them
+        could not be posted (the plan is then stuck there)."""
+        drafts, self.stuck = _drafts(events, self.books)
+        self.rows.add(drafts)
+        return self.stuck is None
+
+
+async def _plan(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
+                accounting: Accounting) -> PostingPlan:
+    closed = await closed_for_writing(conn)
+    return PostingPlan(store_id, list(events),
+                       await load_books(conn, store_id, events, accounting), accounting,
+                       closed, EntryRows(conn, closed))
 
 
 async def plan_posting(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
@@ -239,42 +256,37 @@ async def plan_posting(conn: AsyncConnection, store_id: str, events: Sequence[St
     if cursor.stuck_seq is not None or not events or \
             events[0].seq != cursor.posted_through + 1:
         return None
-    return PostingPlan(store_id, list(events),
-                       await load_books(conn, store_id, events, accounting), accounting)
+    return await _plan(conn, store_id, events, accounting)
 
 
 DRAFT_SLICE = 25  # events drafted between two turns of the event loop
 
 
-async def draft_in_slices(plan: PostingPlan) -> tuple[list[Draft], tuple[int, str] | None]:
-    """:func:`_drafts` for the plan's events, a slice at a time, handing the event loop back
-    between slices: pure Python that runs while the database thread executes what another
-    task sent it (the batch's recording)."""
-    drafts: list[Draft] = []
+async def draft_in_slices(plan: PostingPlan) -> None:
+    """Draft the plan's events a slice at a time, handing the event loop back between
+    slices: pure Python that runs while the database thread executes what another task sent
+    it (the batch's recording)."""
     events = plan.events
     for start in range(0, len(events), DRAFT_SLICE):
-        more, stuck = _drafts(events[start:start + DRAFT_SLICE], plan.books)
-        drafts += more
-        if stuck is not None:
-            return drafts, stuck
+        if not plan.draft(events[start:start + DRAFT_SLICE]):
+            return
         await asyncio.sleep(0)
-    return drafts, None
 
 
-async def write_planned(conn: AsyncConnection, plan: PostingPlan, drafts: list[Draft],
-                        stuck: tuple[int, str] | None) -> int:
-    """Store the plan's entries (``drafts``, as far as ``stuck``, the first event the rules
-    could not post) and its books, and move the store's cursor; how many events were
-    posted."""
-    store_id, events, books = plan.store_id, plan.events, plan.books
+async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
+    """Store the plan's entries (as far as the first event the rules could not post) and its
+    books, and move the store's cursor; how many events were posted."""
+    store_id, events, books, rows, stuck = (plan.store_id, plan.events, plan.books, plan.rows,
+                                            plan.stuck)
     if stuck is not None:
         log.warning("store %s seq %s: %s", store_id, stuck[0], stuck[1])
         # The failed event may have moved cost positions part-way: redo the batch up to it
         # from freshly loaded books.
         events = [e for e in events if e.seq < stuck[0]]
         books = await load_books(conn, store_id, events, plan.accounting)
-        drafts, _ = _drafts(events, books)
-    await write_entries(conn, drafts)
+        rows = EntryRows(conn, plan.closed)
+        rows.add(_drafts(events, books)[0])
+    await rows.store(conn)
     await save_books(conn, books)
     values: dict[str, Any] = {}
     if events:
@@ -460,6 +472,67 @@ HEADER_COLUMNS = ["entry_key", "store_id", "source", "seq", "business_date", "po
                   "created_at"]
 
 
+class EntryRows:
+    """The rows a batch of drafts becomes — journal lines, headers (each with its posting
+    date: the business date, or the first day of the first open month after it) and the
+    daily running sums — built draft by draft, with no I/O, then stored at once."""
+
+    def __init__(self, conn: AsyncConnection, closed: set[str], created_by: str | None = None,
+                 reverses: dict[str, str] | None = None) -> None:
+        self._closed, self._created_by, self._reverses = closed, created_by, reverses or {}
+        self._as_date = converter(conn, journal_lines.c.business_date)
+        self._now = converter(conn, journal_entries.c.created_at)(datetime.now(UTC))
+        self._dates: dict[date, tuple[date, Any, Any]] = {}  # day -> posted, both as stored
+        self.lines: list[tuple[Any, ...]] = []
+        self.headers: list[tuple[Any, ...]] = []
+        self.posted: list[date] = []
+        self.daily: dict[tuple[str, str, str, str, date], list[int]] = defaultdict(
+            lambda: [0, 0])
+
+    def add(self, drafts: Iterable[Draft]) -> None:
+        lines, headers, posted, daily = self.lines, self.headers, self.posted, self.daily
+        for draft in drafts:
+            day = draft.business_date
+            known = self._dates.get(day)
+            if known is None:
+                when = posting_date(day, self._closed)
+                known = self._dates[day] = (when, self._as_date(day), self._as_date(when))
+            when, day_db, when_db = known
+            posted.append(when)
+            store, currency, key = draft.store_id or "", draft.currency, draft.key
+            for number, (account, amount, sub) in enumerate(draft.lines, start=1):
+                lines.append((key, number, account, store, sub, amount, currency, day_db,
+                              when_db))
+                daily[(account, store, sub, currency, when)][0 if amount > 0 else 1] += \
+                    abs(amount)
+            headers.append((key, draft.store_id, draft.source, draft.seq, day_db, when_db,
+                            currency, draft.memo[:500], len(draft.lines), when != day,
+                            self._reverses.get(key), self._created_by, self._now))
+
+    async def store(self, conn: AsyncConnection) -> None:
+        """Lines, then headers (the database checks each entry balances), then the sums.
+        One COPY (PostgreSQL) or a few multi-row statements (SQLite) per table: the balance
+        check is a statement-level trigger on PostgreSQL, so it runs once per batch."""
+        if not self.headers:
+            return
+        await insert_statements(conn, journal_lines, LINE_COLUMNS, self.lines, converted=True)
+        await insert_statements(conn, journal_entries, HEADER_COLUMNS, self.headers,
+                                converted=True)
+        await add_to_rows(conn, ledger_daily,
+                          ("account_code", "store_id", "sub", "currency", "posted_date"),
+                          [{"account_code": a, "store_id": s, "sub": sub, "currency": c,
+                            "posted_date": d, "debit_minor": v[0], "credit_minor": v[1]}
+                           for (a, s, sub, c, d), v in self.daily.items()],
+                          ("debit_minor", "credit_minor"))
+
+
+async def closed_for_writing(conn: AsyncConnection) -> set[str]:
+    """The closed months, read under the shared periods lock (held to the transaction's
+    end), for writing entries."""
+    await lock_periods(conn, exclusive=False)
+    return await closed_periods(conn)
+
+
 async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
                         created_by: str | None = None,
                         reverses: dict[str, str] | None = None,
@@ -470,38 +543,8 @@ async def write_entries(conn: AsyncConnection, drafts: Sequence[Draft],
     if not drafts:
         return []
     if closed is None:
-        await lock_periods(conn, exclusive=False)
-        closed = await closed_periods(conn)
-    as_date = converter(conn, journal_lines.c.business_date)
-    now = converter(conn, journal_entries.c.created_at)(datetime.now(UTC))
-    lines: list[tuple[Any, ...]] = []
-    headers: list[tuple[Any, ...]] = []
-    posted: list[date] = []
-    dates: dict[date, tuple[date, Any, Any]] = {}  # business day -> posted, both as stored
-    daily: dict[tuple[str, str, str, str, date], list[int]] = defaultdict(lambda: [0, 0])
-    for draft in drafts:
-        day = draft.business_date
-        known = dates.get(day)
-        if known is None:
-            when = posting_date(day, closed)
-            known = dates[day] = (when, as_date(day), as_date(when))
-        when, day_db, when_db = known
-        posted.append(when)
-        store, currency, key = draft.store_id or "", draft.currency, draft.key
-        for number, (account, amount, sub) in enumerate(draft.lines, start=1):
-            lines.append((key, number, account, store, sub, amount, currency, day_db, when_db))
-            daily[(account, store, sub, currency, when)][0 if amount > 0 else 1] += abs(amount)
-        headers.append((key, draft.store_id, draft.source, draft.seq, day_db, when_db,
-                        currency, draft.memo[:500], len(draft.lines), when != day,
-                        (reverses or {}).get(key), created_by, now))
-    # One COPY (PostgreSQL) or one executemany (SQLite) per table: the balance check is a
-    # statement-level trigger on PostgreSQL, so it runs once per batch rather than per row.
-    await insert_statements(conn, journal_lines, LINE_COLUMNS, lines, converted=True)
-    await insert_statements(conn, journal_entries, HEADER_COLUMNS, headers, converted=True)
-    await add_to_rows(conn, ledger_daily,
-                      ("account_code", "store_id", "sub", "currency", "posted_date"),
-                      [{"account_code": a, "store_id": s, "sub": sub, "currency": c,
-                        "posted_date": d, "debit_minor": v[0], "credit_minor": v[1]}
-                       for (a, s, sub, c, d), v in daily.items()],
-                      ("debit_minor", "credit_minor"))
-    return posted
+        closed = await closed_for_writing(conn)
+    rows = EntryRows(conn, closed, created_by, reverses)
+    rows.add(drafts)
+    await rows.store(conn)
+    return rows.posted
