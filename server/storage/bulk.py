@@ -83,8 +83,16 @@ async def insert_rows(conn: AsyncConnection, table: sa.Table,
 
 async def _execute_many(conn: AsyncConnection, table: sa.Table, names: list[str],
                         params: list[tuple[Any, ...]], tail: str = "") -> None:
-    """One single-row statement executed for every row of ``params`` (converted values):
-    the driver loops in C, and the row passes to the database thread once per batch."""
+    """``params`` (converted rows) into ``table``. On SQLite, multi-row statements of a
+    fixed size: each is one step of the database, during which the sqlite3 module lets go
+    of the GIL, whereas ``executemany`` takes the GIL back for every row and so waits on
+    whatever Python runs meanwhile (and was measured slower even alone). On PostgreSQL, one
+    ``executemany`` (asyncpg pipelines it)."""
+    if conn.dialect.name == "sqlite":
+        for sql, flat in _multi_row(conn, table, names, params, tail,
+                                    per_statement=SQLITE_ROWS):
+            await conn.exec_driver_sql(sql, flat)
+        return
     sql = _multi_row_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
                          table.name, tuple(names), 1, tail)
     await conn.exec_driver_sql(sql, params)
@@ -120,8 +128,7 @@ async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[
                             rows: list[tuple[Any, ...]], converted: bool = False) -> None:
     """Insert ``rows`` (tuples of the ``names`` columns): one ``COPY`` on PostgreSQL, whose
     statement-level triggers then fire once per batch rather than once per row; multi-row
-    statements of a fixed size on SQLite (measured faster than ``executemany`` there for the
-    journal, whose lines each fire a trigger). Values must be plain (str, int, bool, date,
+    statements of a fixed size on SQLite. Values must be plain (str, int, bool, date,
     datetime): no JSON columns. ``converted``: the rows already hold what the database
     takes (values passed through :func:`converter`), so they are not converted again."""
     if not rows:
@@ -134,9 +141,8 @@ async def insert_statements(conn: AsyncConnection, table: sa.Table, names: list[
         except asyncpg.PostgresError as exc:  # as SQLAlchemy would raise it from a statement
             raise sa.exc.DBAPIError(f"COPY {table.name}", None, exc) from exc
         return
-    params = rows if converted else _convert(rows, _converters(conn, table, names))
-    for sql, flat in _multi_row(conn, table, names, params, per_statement=SQLITE_ROWS):
-        await conn.exec_driver_sql(sql, flat)
+    await _execute_many(conn, table, names,
+                        rows if converted else _convert(rows, _converters(conn, table, names)))
 
 
 def converter(conn: AsyncConnection, column: sa.Column[Any]) -> Any:
