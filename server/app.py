@@ -97,13 +97,13 @@ def create_app(settings: ServerSettings) -> web.Application:
     app.cleanup_ctx.append(_storage_ctx)
     app.cleanup_ctx.append(_payroll_ctx)
     app.cleanup_ctx.append(_nightly_ctx)
-    app.cleanup_ctx.append(_frozen_startup_ctx)
+    app.cleanup_ctx.append(_runtime_ctx)
     for table in (health_routes, metrics_routes, sync_routes, *ROUTE_TABLES):
         app.add_routes(table)
     return app
 
 
-async def _frozen_startup_ctx(_app: web.Application) -> AsyncIterator[None]:
+async def _runtime_ctx(_app: web.Application) -> AsyncIterator[None]:
     """What the server builds once and keeps to the end (modules, the app, the chart, the
     database engine, compiled statements) is moved out of the garbage collector's sight once
     it has started: every full collection then walks only what requests made, not those
