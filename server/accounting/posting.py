@@ -227,6 +227,7 @@ class PostingPlan:
     closed: set[str]  # the closed months
     rows: EntryRows
     stuck: tuple[int, str] | None = None  # the first event the rules could not post, why
+    book_rows: BookRows | None = None  # made once every event is drafted
 
     def draft(self, events: Sequence[StoreEvent]) -> bool:
         """Draft ``events`` (the plan's next ones) into the rows; False once one of them
@@ -271,6 +272,7 @@ async def draft_in_slices(plan: PostingPlan) -> None:
         if not plan.draft(events[start:start + DRAFT_SLICE]):
             return
         await asyncio.sleep(0)
+    plan.book_rows = book_rows(plan.books)
 
 
 async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
@@ -287,7 +289,7 @@ async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
         rows = EntryRows(conn, plan.closed)
         rows.add(_drafts(events, books)[0])
     await rows.store(conn)
-    await save_books(conn, books)
+    await save_books(conn, books, plan.book_rows if stuck is None else None)
     values: dict[str, Any] = {}
     if events:
         values["posted_through"] = events[-1].seq
@@ -388,22 +390,37 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     return books
 
 
-async def save_books(conn: AsyncConnection, books: Books) -> None:
-    rows = [{"store_id": store, "sku": sku, "qty_milli": p.qty_milli,
-             "value_minor": p.value_minor, "unit_cost_minor": p.unit_cost_minor}
-            for (store, sku), p in books.costs.positions.items()
-            if (store, sku) in books.costs.touched]
-    await replace_rows(conn, cost_positions, ("store_id", "sku"), rows)
+@dataclass(frozen=True, slots=True)
+class BookRows:
+    """The rows saving a batch's books writes in bulk, made from the books with no I/O."""
+
+    positions: list[dict[str, Any]]  # cost positions the batch touched
+    new_sale_costs: list[tuple[str, str, int, str]]  # store, sale id, seq, lines as JSON
+
+
+def book_rows(books: Books) -> BookRows:
+    touched = books.costs.touched
+    return BookRows(
+        [{"store_id": store, "sku": sku, "qty_milli": p.qty_milli,
+          "value_minor": p.value_minor, "unit_cost_minor": p.unit_cost_minor}
+         for (store, sku), p in books.costs.positions.items() if (store, sku) in touched],
+        # The documents as JSON text: what a JSON column holds on SQLite, what COPY takes on
+        # PostgreSQL.
+        [(store, sale_id, cost.seq, orjson.dumps(cost.lines, option=_INT_KEYS).decode())
+         for store, sale_id in books.new_sales for cost in (books.sales[(store, sale_id)],)])
+
+
+async def save_books(conn: AsyncConnection, books: Books, rows: BookRows | None = None) -> None:
+    """Write the books back: cost positions, sale costs, transfers' values, notes. ``rows``:
+    :func:`book_rows` of these books, made beforehand."""
+    rows = rows or book_rows(books)
+    await replace_rows(conn, cost_positions, ("store_id", "sku"), rows.positions)
     await replace_rows(conn, sale_costs, ("store_id", "sale_id"), [
         {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
          "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
         for store, sale_id in sorted(books.changed_sales - set(books.new_sales))])
-    # The documents as JSON text: what a JSON column holds on SQLite, what COPY takes on
-    # PostgreSQL.
-    await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"], [
-        (store, sale_id, cost.seq, orjson.dumps(cost.lines, option=_INT_KEYS).decode())
-        for store, sale_id in books.new_sales
-        for cost in (books.sales[(store, sale_id)],)], converted=True)
+    await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"],
+                            rows.new_sale_costs, converted=True)
     await replace_rows(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
          "received": books.transits[t].received,

@@ -176,40 +176,46 @@ def _note(books: Books, event: StoreEvent, kind: str, **detail: Any) -> None:
 # --- sales, voids, returns ---------------------------------------------------------------
 
 def _sale(event: StoreEvent, books: Books) -> list[Posting]:
-    p, code = event.payload, books.chart.code
-    revenue, discounts, cogs, inventory = (code("revenue"), code("discounts"), code("cogs"),
-                                           code("inventory"))
+    p, roles = event.payload, books.chart.roles
+    revenue, discounts = roles["revenue"], roles["discounts"]
+    take, store = books.costs.take, event.store_id
     lines: list[Posting] = []
+    append = lines.append
     costs: dict[int, dict[str, Any]] = {}
     cost_total = 0
     for number, item in enumerate(p["lines"], start=1):
         rate = tax_rate_key(item["tax_rate"])
         discount = int(item.get("discount", 0))
-        gross = int(item.get("gross", item["amount"] + discount))
-        lines.append((revenue, -gross, rate))
+        gross = int(item["gross"] if "gross" in item else item["amount"] + discount)
+        append((revenue, -gross, rate))
         if discount:
-            lines.append((discounts, discount, rate))
-        qty = _milli(item["quantity"])
-        cost = _goods_out(event, books, item["sku"], qty) if qty > 0 else 0
+            append((discounts, discount, rate))
+        sku, qty = item["sku"], _milli(item["quantity"])
+        cost = 0
+        if qty > 0:
+            cost, standard = take(store, sku, qty)
+            if standard:
+                _cost_unknown(books, event, sku, qty)
         cost_total += cost
-        costs[int(item.get("line_no", number))] = {"sku": item["sku"], "qty_milli": qty,
+        costs[int(item.get("line_no", number))] = {"sku": sku, "qty_milli": qty,
                                                    "cost_minor": cost, "tax_rate": rate}
-    lines += [(cogs, cost_total, ""), (inventory, -cost_total, "")]
+    append((roles["cogs"], cost_total, ""))
+    append((roles["inventory"], -cost_total, ""))
     inclusive = bool(p.get("prices_include_tax"))
-    sales_tax = code("sales_tax")
+    sales_tax = roles["sales_tax"]
     for tax_line in p["taxes"]:
         rate, tax = tax_rate_key(tax_line["rate"]), int(tax_line["tax"])
-        lines.append((sales_tax, -tax, rate))
+        append((sales_tax, -tax, rate))
         if inclusive:  # shelf prices held the tax: it is not revenue
-            lines.append((revenue, tax, rate))
+            append((revenue, tax, rate))
     change_left = int(p.get("change_due", 0))
     chart = books.chart
     for tender in p["tenders"]:
         amount = int(tender["amount"])
         if tender["type"] == "cash" and change_left:
             amount, change_left = amount - change_left, 0
-        lines.append(_tender_line(chart, str(tender["type"]), amount))
-    key = (event.store_id, str(p["sale_id"]))
+        append(_tender_line(chart, str(tender["type"]), amount))
+    key = (store, str(p["sale_id"]))
     if key in books.sales:  # the same sale id twice: posted (it is an authentic event), noted
         _note(books, event, "duplicate_sale_id", sale_id=key[1],
               first_seq=books.sales[key].seq,
@@ -228,14 +234,18 @@ def _tender_line(chart: Chart, tender_type: str, amount: int) -> Posting:
 
 
 def _goods_out(event: StoreEvent, books: Books, sku: str, qty_milli: int) -> int:
-    taken = books.costs.take(event.store_id, sku, qty_milli)
-    if taken.standard_cost_used:
-        standard = books.costs.standard_costs.get(sku)
-        _note(books, event, "cost_unknown", sku=sku, quantity_milli=qty_milli,
-              standard_cost_minor=standard,
-              problem="no cost known at this store; the product's standard cost was used"
-              if standard is not None else "no cost known and no standard cost: costed at 0")
-    return taken.cost_minor
+    cost, standard = books.costs.take(event.store_id, sku, qty_milli)
+    if standard:
+        _cost_unknown(books, event, sku, qty_milli)
+    return cost
+
+
+def _cost_unknown(books: Books, event: StoreEvent, sku: str, qty_milli: int) -> None:
+    standard = books.costs.standard_costs.get(sku)
+    _note(books, event, "cost_unknown", sku=sku, quantity_milli=qty_milli,
+          standard_cost_minor=standard,
+          problem="no cost known at this store; the product's standard cost was used"
+          if standard is not None else "no cost known and no standard cost: costed at 0")
 
 
 def _goods_in(event: StoreEvent, books: Books, sku: str, qty_milli: int, value: int,
