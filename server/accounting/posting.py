@@ -370,11 +370,13 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
                    for e in events if e.kind == "sale.voided"
                    and (store_id, str(e.payload.get("sale_id"))) in books.sales]
     if voided_keys:
-        held: dict[str, list[Line]] = defaultdict(list)
-        for row in await conn.execute(sa.select(journal_lines).where(
-                journal_lines.c.entry_key.in_(voided_keys)).order_by(journal_lines.c.line_no)):
-            held[row.entry_key].append(Line(row.account_code, int(row.amount_minor), row.sub))
-        books.entries.update({k: tuple(v) for k, v in held.items()})
+        held: dict[str, list[tuple[int, Line]]] = defaultdict(list)
+        for key, number, account, amount, sub in await rows_in(
+                conn, journal_lines, ("entry_key", "line_no", "account_code", "amount_minor",
+                                      "sub"), "entry_key", voided_keys):
+            held[key].append((int(number), Line(account, int(amount), sub)))
+        books.entries.update({k: tuple(line for _, line in sorted(v))
+                              for k, v in held.items()})
     transfer_ids = sorted({str(e.payload["transfer_id"]) for e in events
                            if e.kind.startswith("transfer.") and e.payload.get("transfer_id")})
     if transfer_ids:
