@@ -30,7 +30,7 @@ from server.errors import ChainBroken, HistoryDiverged, SeqGap
 from server.projection import project
 from server.reconciliation import check_sales
 from server.storage import Storage
-from server.storage.bulk import insert_rows
+from server.storage.bulk import insert_rows, rows_in
 from server.storage.tables import store_events, stores
 from sync import PushAck, PushBatch, StoreEvent, first_broken_link
 
@@ -71,11 +71,8 @@ async def apply_push(storage: Storage, batch: PushBatch, received_at: datetime,
 
 async def _check_already_held(conn: AsyncConnection, store_id: str,
                               events: list[StoreEvent]) -> None:
-    result = await conn.execute(
-        sa.select(store_events.c.seq, store_events.c.hash).where(
-            store_events.c.store_id == store_id,
-            store_events.c.seq.in_([e.seq for e in events])))
-    held = {row.seq: row.hash for row in result}
+    held = dict(await rows_in(conn, store_events, ("seq", "hash"), "seq",
+                              [e.seq for e in events], store_id=store_id))
     for event in events:
         if held.get(event.seq) != event.hash:
             raise HistoryDiverged(store_id, event.seq)

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.storage.bulk import add_to_rows, insert_returning, insert_rows
+from server.storage.bulk import add_to_rows, insert_returning, insert_rows, rows_in
 from server.storage.tables import (
     cash_movements,
     cash_sessions,
@@ -323,12 +323,8 @@ async def _apply_stock(conn: AsyncConnection, movements: list[dict[str, Any]]) -
     """Add the movements to the running levels; file an item where one crosses below zero."""
     store_id = movements[0]["store_id"]
     skus = sorted({m["sku"] for m in movements})
-    level: dict[str, int] = {}
-    for start in range(0, len(skus), 500):
-        result = await conn.execute(sa.select(stock_levels.c.sku, stock_levels.c.on_hand_milli)
-                                    .where(stock_levels.c.store_id == store_id,
-                                           stock_levels.c.sku.in_(skus[start:start + 500])))
-        level.update({row.sku: int(row.on_hand_milli) for row in result})
+    level: dict[str, int] = {sku: int(on_hand) for sku, on_hand in await rows_in(
+        conn, stock_levels, ("sku", "on_hand_milli"), "sku", skus, store_id=store_id)}
     items, now = [], datetime.now(UTC)
     delta: dict[str, int] = defaultdict(int)
     for move in movements:

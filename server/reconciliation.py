@@ -14,13 +14,23 @@ naming the first sale, not a hundred. Once resolved, a new occurrence files a ne
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.storage.bulk import rows_in
 from server.storage.tables import catalog_prices, catalog_products, reconciliation_items
 from sync import StoreEvent
+
+
+class ScheduledPrice(NamedTuple):
+    """A price head office scheduled for a SKU, chain-wide (no store) or for one store."""
+
+    sku: str
+    store_id: str | None
+    effective_at: str
+    price_minor: int
 
 
 async def check_sales(conn: AsyncConnection, events: list[StoreEvent]) -> int:
@@ -28,14 +38,13 @@ async def check_sales(conn: AsyncConnection, events: list[StoreEvent]) -> int:
     skus = {line["sku"] for e in events for line in e.payload["lines"]}
     if not skus:
         return 0
-    known = {row.sku: row.price_minor for row in await conn.execute(
-        sa.select(catalog_products.c.sku, catalog_products.c.price_minor)
-        .where(catalog_products.c.sku.in_(skus)))}
-    scheduled: dict[str, list[Any]] = {}
-    for row in await conn.execute(
-            sa.select(catalog_prices.c.sku, catalog_prices.c.store_id,
-                      catalog_prices.c.effective_at, catalog_prices.c.price_minor)
-            .where(catalog_prices.c.sku.in_(known)).order_by(catalog_prices.c.effective_at)):
+    known: dict[str, int] = dict(await rows_in(
+        conn, catalog_products, ("sku", "price_minor"), "sku", sorted(skus)))
+    scheduled: dict[str, list[ScheduledPrice]] = {}
+    # In effective order; at equal times a store's own price after the chain's, so it wins.
+    for row in sorted(map(ScheduledPrice._make, await rows_in(
+            conn, catalog_prices, ScheduledPrice._fields, "sku", sorted(known))),
+            key=lambda price: (price.effective_at, price.store_id is not None)):
         scheduled.setdefault(row.sku, []).append(row)
     items = []
     now = datetime.now(UTC)
@@ -82,7 +91,7 @@ async def _open_keys(conn: AsyncConnection, store_id: str) -> set[tuple[Any, ...
     return keys
 
 
-def _price_in_force(base: int, scheduled: list[Any], event: StoreEvent) -> int:
+def _price_in_force(base: int, scheduled: list[ScheduledPrice], event: StoreEvent) -> int:
     price = base
     for row in scheduled:  # in effective order; a store's override wins at equal times
         if row.effective_at <= event.recorded_at and row.store_id in (None, event.store_id):

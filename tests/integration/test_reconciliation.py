@@ -3,6 +3,7 @@ reconciliation item that head office lists and resolves — the store's queue ne
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from server import create_app as create_server
@@ -110,3 +111,40 @@ async def test_one_open_item_per_problem_not_per_sale(server_settings: Any,
     # Resolved, it comes back at its next occurrence; the open one does not repeat.
     assert (await push(server, batch("S001", events[5:]), office.store())).status == 200
     assert await open_items() == [("1001", 6), ("2001", 1)]
+
+
+async def test_a_stores_own_price_wins_over_the_chains_from_the_same_instant(
+        server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any) -> None:
+    """Head office schedules a chain-wide price and a store's own price effective at the same
+    instant: for that store the store's price is the one in force, whichever was entered
+    first, so a sale at it files no price mismatch (and one at the chain's price would)."""
+    storage = Storage(server_settings.database.url)
+    init = await init_database(storage)
+    token = await enroll_store(storage, "S001", "Main", "Europe/Berlin")
+    await storage.dispose()
+    server = await aiohttp_client(create_server(server_settings))
+    admin = {"Authorization": f"Bearer {init.admin_token}"}
+    resp = await server.put("/api/v1/products/1001", headers=admin, json={
+        "name": "Whole milk 1 l", "price": "1.09", "tax_rate": "7"})
+    assert resp.status == 200
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    # The store's price first, the chain's after it, both from the same instant.
+    for body in ({"price": "1.29", "effective_at": when, "store_id": "S001"},
+                 {"price": "1.19", "effective_at": when}):
+        resp = await server.post("/api/v1/products/1001/prices", headers=admin, json=body)
+        assert resp.status == 201, await resp.text()
+    settings = prepared_settings(agent_settings_factory(
+        head_office_url=str(server.make_url("")).rstrip("/"), sync_token=token))
+    agent = await aiohttp_client(create_agent(settings))
+    await open_till(agent)
+    status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))  # at 1.29
+    assert status == 201
+    ledger = Ledger(settings.ledger.path, "S001")
+    await ledger.open()
+    try:
+        await push_pending(ledger, settings, SystemClock())
+    finally:
+        await ledger.close()
+    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
+    kinds = [i["kind"] for i in (await resp.json())["items"]]
+    assert "price_mismatch" not in kinds and "unknown_sku" not in kinds, kinds
