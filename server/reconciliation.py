@@ -27,6 +27,7 @@ from sync import StoreEvent
 class ScheduledPrice(NamedTuple):
     """A price head office scheduled for a SKU, chain-wide (no store) or for one store."""
 
+    id: int  # entry order
     sku: str
     store_id: str | None
     effective_at: str
@@ -41,10 +42,11 @@ async def check_sales(conn: AsyncConnection, events: list[StoreEvent]) -> int:
     known: dict[str, int] = dict(await rows_in(
         conn, catalog_products, ("sku", "price_minor"), "sku", sorted(skus)))
     scheduled: dict[str, list[ScheduledPrice]] = {}
-    # In effective order; at equal times a store's own price after the chain's, so it wins.
+    # In effective order, and at equal times in the order entered, so the price entered last
+    # wins — as at the store, which keeps one price per SKU and instant, the last it pulled.
     for row in sorted(map(ScheduledPrice._make, await rows_in(
             conn, catalog_prices, ScheduledPrice._fields, "sku", sorted(known))),
-            key=lambda price: (price.effective_at, price.store_id is not None)):
+            key=lambda price: (price.effective_at, price.id)):
         scheduled.setdefault(row.sku, []).append(row)
     items = []
     now = datetime.now(UTC)
@@ -93,7 +95,7 @@ async def _open_keys(conn: AsyncConnection, store_id: str) -> set[tuple[Any, ...
 
 def _price_in_force(base: int, scheduled: list[ScheduledPrice], event: StoreEvent) -> int:
     price = base
-    for row in scheduled:  # in effective order; a store's override wins at equal times
+    for row in scheduled:  # in effective order, then entry order
         if row.effective_at <= event.recorded_at and row.store_id in (None, event.store_id):
             price = row.price_minor
     return price

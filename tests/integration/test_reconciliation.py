@@ -113,31 +113,37 @@ async def test_one_open_item_per_problem_not_per_sale(server_settings: Any,
     assert await open_items() == [("1001", 6), ("2001", 1)]
 
 
-async def test_a_stores_own_price_wins_over_the_chains_from_the_same_instant(
+async def test_of_two_prices_from_the_same_instant_the_one_entered_last_is_in_force(
         server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any) -> None:
     """Head office schedules a chain-wide price and a store's own price effective at the same
-    instant: for that store the store's price is the one in force, whichever was entered
-    first, so a sale at it files no price mismatch (and one at the chain's price would)."""
+    instant: the one entered last is in force, at head office as at the store (which keeps
+    one price per SKU and instant, the last it pulled) — whatever order the database returns
+    them in. The store sells milk at 1.29 and bread at 2.49 from its own catalog."""
     storage = Storage(server_settings.database.url)
     init = await init_database(storage)
     token = await enroll_store(storage, "S001", "Main", "Europe/Berlin")
     await storage.dispose()
     server = await aiohttp_client(create_server(server_settings))
     admin = {"Authorization": f"Bearer {init.admin_token}"}
-    resp = await server.put("/api/v1/products/1001", headers=admin, json={
-        "name": "Whole milk 1 l", "price": "1.09", "tax_rate": "7"})
-    assert resp.status == 200
+    for sku, name in (("1001", "Whole milk 1 l"), ("1002", "Rye bread")):
+        resp = await server.put(f"/api/v1/products/{sku}", headers=admin, json={
+            "name": name, "price": "0.99", "tax_rate": "7"})
+        assert resp.status == 200
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
-    # The store's price first, the chain's after it, both from the same instant.
-    for body in ({"price": "1.29", "effective_at": when, "store_id": "S001"},
-                 {"price": "1.19", "effective_at": when}):
-        resp = await server.post("/api/v1/products/1001/prices", headers=admin, json=body)
-        assert resp.status == 201, await resp.text()
+    milk = ({"price": "1.29", "effective_at": when, "store_id": "S001"},  # then the chain's
+            {"price": "1.19", "effective_at": when})
+    bread = ({"price": "2.39", "effective_at": when},  # then the store's own
+             {"price": "2.49", "effective_at": when, "store_id": "S001"})
+    for sku, bodies in (("1001", milk), ("1002", bread)):
+        for body in bodies:
+            resp = await server.post(f"/api/v1/products/{sku}/prices", headers=admin, json=body)
+            assert resp.status == 201, await resp.text()
     settings = prepared_settings(agent_settings_factory(
         head_office_url=str(server.make_url("")).rstrip("/"), sync_token=token))
     agent = await aiohttp_client(create_agent(settings))
     await open_till(agent)
-    status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))  # at 1.29
+    status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"},
+                                                                {"sku": "1002"}))
     assert status == 201
     ledger = Ledger(settings.ledger.path, "S001")
     await ledger.open()
@@ -146,5 +152,7 @@ async def test_a_stores_own_price_wins_over_the_chains_from_the_same_instant(
     finally:
         await ledger.close()
     resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
-    kinds = [i["kind"] for i in (await resp.json())["items"]]
-    assert "price_mismatch" not in kinds and "unknown_sku" not in kinds, kinds
+    mismatches = [(i["detail"]["sku"], i["detail"]["store_price"],
+                   i["detail"]["head_office_price"])
+                  for i in (await resp.json())["items"] if i["kind"] == "price_mismatch"]
+    assert mismatches == [("1001", 129, 119)]
