@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 MAX_PARAMETERS = 30_000  # below both drivers' limits on parameters per statement
 # Rows per multi-row statement on SQLite: a fixed size, so that the same statement text (and
-# the sqlite3 module's compiled statement) serves every full chunk of every batch; large, as
-# each statement costs a few hops to the database thread (1,024 measured a quarter faster
-# than 256 for journal lines), and within MAX_PARAMETERS for tables up to 29 columns.
-SQLITE_ROWS = 1024
+# the sqlite3 module's compiled statement) serves every full chunk of every batch. Large, as
+# each statement costs a few hops to the database thread (256 rows measured slower than 512
+# or 1,024 for journal lines); not larger, as the sqlite3 module keeps up to 128 compiled
+# statements per connection and one of 512 rows of 9 columns takes about 0.4 MB.
+SQLITE_ROWS = 512
 
 
 # Placeholders for ``count`` parameters numbered from ``start``, per driver paramstyle: qmark
@@ -102,15 +103,24 @@ def _multi_row(conn: AsyncConnection, table: sa.Table, names: list[str],
                params: list[tuple[Any, ...]], tail: str = "",
                per_statement: int | None = None) -> list[tuple[str, tuple[Any, ...]]]:
     """Multi-row ``INSERT ... VALUES (...), (...)`` statements for ``params`` (rows of
-    ``names``, converted), each below the drivers' parameter limit, flattened."""
+    ``names``, converted), each below the drivers' parameter limit, flattened. On SQLite
+    the rows left after the full statements go in statements of 512, 256, ... 1 rows: the
+    sqlite3 module keeps each distinct statement compiled (128 per connection), and a
+    compiled statement of hundreds of rows is large, so the sizes must be few, not one per
+    batch length."""
     most = max(1, MAX_PARAMETERS // len(names))
     per_statement = min(per_statement, most) if per_statement else most
     out = []
-    for start in range(0, len(params), per_statement):
-        chunk = params[start:start + per_statement]
+    start = 0
+    while start < len(params):
+        size = min(per_statement, len(params) - start)
+        if conn.dialect.name == "sqlite" and size < per_statement:
+            size = 1 << (size.bit_length() - 1)  # the largest power of two that fits
+        chunk = params[start:start + size]
         sql = _multi_row_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
-                             table.name, tuple(names), len(chunk), tail)
+                             table.name, tuple(names), size, tail)
         out.append((sql, tuple(chain.from_iterable(chunk))))
+        start += size
     return out
 
 

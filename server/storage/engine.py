@@ -57,6 +57,11 @@ class Storage:
                            pool_timeout=pool_timeout, connect_args={"server_settings": {
                                "statement_timeout": millis, "lock_timeout": millis,
                                "idle_in_transaction_session_timeout": millis}})
+        else:
+            # The most recently used connection first: writes, one at a time, then keep
+            # reusing one connection and its compiled statements (see bulk.SQLITE_ROWS)
+            # instead of warming every connection of the pool in turn.
+            options["pool_use_lifo"] = True
         self.engine: AsyncEngine = create_async_engine(target, **options)
         self._write_lock = asyncio.Lock()
         if self.is_sqlite:
