@@ -13,8 +13,10 @@ from aiohttp.test_utils import TestClient
 
 from config import AgentSettings
 from store_agent.catalog import import_catalog_csv
+from store_agent.clock import SystemClock
 from store_agent.employees import import_employees_csv
-from store_agent.ledger import create_ledger, open_ledger
+from store_agent.ledger import Ledger, create_ledger, open_ledger
+from store_agent.sync_client import SyncResult, push_pending
 from tests.conftest import CATALOG_CSV, TERMINAL_TOKENS
 
 EMPLOYEES_CSV = "employee_id,name,role,pin\nE100,Ann,cashier,1111\nE101,Bob,cashier,2222\n" \
@@ -37,6 +39,16 @@ def prepared_settings(settings: AgentSettings, **store_changes: Any) -> AgentSet
     import_employees_csv(db, folder / "employees.csv")
     db.close()
     return settings
+
+
+async def push_store(settings: AgentSettings) -> SyncResult:
+    """Push what the store's ledger holds to head office, as ``agent sync`` does."""
+    ledger = Ledger(settings.ledger.path, settings.store.id)
+    await ledger.open()
+    try:
+        return await push_pending(ledger, settings, SystemClock())
+    finally:
+        await ledger.close()
 
 
 def auth(terminal: str = "T1") -> dict[str, str]:

@@ -20,10 +20,7 @@ from backoffice.demo.processes import run_command
 from server import create_app as create_server
 from server.storage import Storage
 from store_agent.app import create_app as create_agent
-from store_agent.clock import SystemClock
-from store_agent.ledger import Ledger
-from store_agent.sync_client import push_pending
-from tests.integration.agent_helpers import MANAGER, call, new_id, prepared_settings
+from tests.integration.agent_helpers import MANAGER, call, new_id, prepared_settings, push_store
 from tests.integration.helpers import assert_problem, bean_check, set_up_head_office
 from tests.integration.store_day import store_day
 
@@ -54,12 +51,7 @@ async def _books_after_a_store_day(server_settings: Any, agent_settings_factory:
                               f"/api/v1/business-days/{day['z']['business_date']}/close",
                               {"manager": MANAGER})
     assert status == 201, body
-    ledger = Ledger(settings.ledger.path, "S001")
-    await ledger.open()
-    try:
-        await push_pending(ledger, settings, SystemClock())
-    finally:
-        await ledger.close()
+    await push_store(settings)
     return server, office.admin
 
 
@@ -465,12 +457,7 @@ async def test_goods_never_stocked_cost_their_standard_cost_in_every_push(
     for _ in range(2):  # one sale per push: the second finds the position the first left
         status, _body = await call(agent, "POST", "/api/v1/sales", sale({"sku": "2001"}))
         assert status == 201
-        ledger = Ledger(settings.ledger.path, "S001")
-        await ledger.open()
-        try:
-            await push_pending(ledger, settings, SystemClock())
-        finally:
-            await ledger.close()
+        await push_store(settings)
     entries = (await _get(server, office.admin,
                           "/api/v1/journal-entries?source=sale.completed"))["items"]
     assert len(entries) == 2

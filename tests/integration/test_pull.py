@@ -14,11 +14,15 @@ from server import create_app as create_server
 from server.admin import enroll_store, init_database
 from server.storage import Storage
 from store_agent.app import create_app as create_agent
-from store_agent.clock import SystemClock
-from store_agent.ledger import Ledger
-from store_agent.sync_client import push_pending
 from sync import CONTENT_TYPE, PULL_PATH, decode_changes
-from tests.integration.agent_helpers import call, ledger_rows, open_till, prepared_settings, sale
+from tests.integration.agent_helpers import (
+    call,
+    ledger_rows,
+    open_till,
+    prepared_settings,
+    push_store,
+    sale,
+)
 
 
 class FixedClock:
@@ -37,15 +41,6 @@ async def _setup(server_settings: Any, aiohttp_client: Any) -> tuple[TestClient,
     await storage.dispose()
     server = await aiohttp_client(create_server(server_settings))
     return server, tokens, {"Authorization": f"Bearer {init.admin_token}"}
-
-
-async def _sync(settings: Any) -> Any:
-    ledger = Ledger(settings.ledger.path, settings.store.id)
-    await ledger.open()
-    try:
-        return await push_pending(ledger, settings, SystemClock())
-    finally:
-        await ledger.close()
 
 
 async def test_catalog_prices_and_employees_flow_down(server_settings: Any, aiohttp_client: Any,
@@ -70,10 +65,10 @@ async def test_catalog_prices_and_employees_flow_down(server_settings: Any, aioh
         "name": "New hire", "role": "cashier", "pin": "5555"})
     assert resp.status == 200
 
-    result = await _sync(settings)
+    result = await push_store(settings)
     assert result.pulled == 3  # product, chain-wide price, employee; not S002's override
     assert ledger_rows(settings.ledger.path, "SELECT pull_cursor FROM sync_state") == [(4,)]
-    again = await _sync(settings)
+    again = await push_store(settings)
     assert again.pulled == 0
 
     clock = FixedClock(datetime.now(UTC))
@@ -165,7 +160,7 @@ async def test_a_tax_rate_change_reaches_every_product_that_names_it(
                         ({"rate": "7"}, "name")):
         resp = await server.put("/api/v1/tax-rates/BAD", headers=admin, json=body)
         assert resp.status == 422 and (await resp.json())["field"] == field
-    await _sync(settings)
+    await push_store(settings)
     agent = await aiohttp_client(create_agent(settings))
     await open_till(agent)
     _, sold = await call(agent, "POST", "/api/v1/sales", sale({"sku": "7002"}))
@@ -173,7 +168,7 @@ async def test_a_tax_rate_change_reaches_every_product_that_names_it(
     resp = await server.put("/api/v1/tax-rates/STD", headers=admin,
                             json={"rate": "8.5", "name": "Standard"})
     assert resp.status == 200
-    result = await _sync(settings)
+    result = await push_store(settings)
     assert result.pulled == 1
     _, sold = await call(agent, "POST", "/api/v1/sales", sale({"sku": "7002"}))
     assert (sold["tax"], sold["total"]) == ("0.85", "10.85")

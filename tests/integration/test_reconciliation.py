@@ -11,10 +11,15 @@ from server.admin import enroll_store, init_database
 from server.storage import Storage
 from store_agent.app import create_app as create_agent
 from store_agent.barcodes import variable_measure_label
-from store_agent.clock import SystemClock
-from store_agent.ledger import Ledger
-from store_agent.sync_client import push_pending
-from tests.integration.agent_helpers import MANAGER, call, open_till, prepared_settings, sale
+from tests.integration.agent_helpers import (
+    MANAGER,
+    call,
+    open_till,
+    prepared_settings,
+    push_store,
+    sale,
+)
+from tests.integration.helpers import set_up_head_office
 
 
 async def test_business_problems_become_items_not_a_blocked_queue(
@@ -40,12 +45,7 @@ async def test_business_problems_become_items_not_a_blocked_queue(
         {"barcode": variable_measure_label("20", "54321", 349)},
         {"sku": "1002", "price_override": {"price": "1.00", "reason": "day old"}},
         manager=MANAGER))
-    ledger = Ledger(settings.ledger.path, "S001")
-    await ledger.open()
-    try:
-        result = await push_pending(ledger, settings, SystemClock())
-    finally:
-        await ledger.close()
+    result = await push_store(settings)
     assert result.pushed == 2  # accepted whole: the session opening and the sale
 
     resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
@@ -119,14 +119,10 @@ async def test_of_two_prices_from_the_same_instant_the_one_entered_last_is_in_fo
     instant: the one entered last is in force, at head office as at the store (which keeps
     one price per SKU and instant, the last it pulled) — whatever order the database returns
     them in. The store sells milk at 1.29 and bread at 2.49 from its own catalog."""
-    storage = Storage(server_settings.database.url)
-    init = await init_database(storage)
-    token = await enroll_store(storage, "S001", "Main", "Europe/Berlin")
-    await storage.dispose()
+    office = await set_up_head_office(server_settings)
     server = await aiohttp_client(create_server(server_settings))
-    admin = {"Authorization": f"Bearer {init.admin_token}"}
     for sku, name in (("1001", "Whole milk 1 l"), ("1002", "Rye bread")):
-        resp = await server.put(f"/api/v1/products/{sku}", headers=admin, json={
+        resp = await server.put(f"/api/v1/products/{sku}", headers=office.admin, json={
             "name": name, "price": "0.99", "tax_rate": "7"})
         assert resp.status == 200
     when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
@@ -136,22 +132,19 @@ async def test_of_two_prices_from_the_same_instant_the_one_entered_last_is_in_fo
              {"price": "2.49", "effective_at": when, "store_id": "S001"})
     for sku, bodies in (("1001", milk), ("1002", bread)):
         for body in bodies:
-            resp = await server.post(f"/api/v1/products/{sku}/prices", headers=admin, json=body)
+            resp = await server.post(f"/api/v1/products/{sku}/prices", headers=office.admin,
+                                     json=body)
             assert resp.status == 201, await resp.text()
     settings = prepared_settings(agent_settings_factory(
-        head_office_url=str(server.make_url("")).rstrip("/"), sync_token=token))
+        head_office_url=str(server.make_url("")).rstrip("/"),
+        sync_token=office.store_tokens["S001"]))
     agent = await aiohttp_client(create_agent(settings))
     await open_till(agent)
     status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"},
                                                                 {"sku": "1002"}))
     assert status == 201
-    ledger = Ledger(settings.ledger.path, "S001")
-    await ledger.open()
-    try:
-        await push_pending(ledger, settings, SystemClock())
-    finally:
-        await ledger.close()
-    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=admin)
+    await push_store(settings)
+    resp = await server.get("/api/v1/reconciliation-items?status=open", headers=office.admin)
     mismatches = [(i["detail"]["sku"], i["detail"]["store_price"],
                    i["detail"]["head_office_price"])
                   for i in (await resp.json())["items"] if i["kind"] == "price_mismatch"]

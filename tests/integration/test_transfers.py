@@ -11,25 +11,20 @@ import pytest
 
 from server import create_app as create_server
 from store_agent.app import create_app as create_agent
-from store_agent.clock import SystemClock
-from store_agent.ledger import Ledger, open_ledger
+from store_agent.ledger import open_ledger
 from store_agent.ledger.verify import verify_ledger
-from store_agent.sync_client import push_pending
-from tests.integration.agent_helpers import call, ledger_rows, new_id, prepared_settings
+from tests.integration.agent_helpers import (
+    call,
+    ledger_rows,
+    new_id,
+    prepared_settings,
+    push_store,
+)
 from tests.integration.helpers import assert_problem, set_up_head_office
 
 ORDER = {"transfer_id": "TR-1", "from_store_id": "S001", "to_store_id": "S002",
          "lines": [{"sku": "1001", "quantity": "10"}, {"sku": "1002", "quantity": "4"}],
          "note": "weekend promotion"}
-
-
-async def _sync(settings: Any) -> None:
-    ledger = Ledger(settings.ledger.path, settings.store.id)
-    await ledger.open()
-    try:
-        await push_pending(ledger, settings, SystemClock())
-    finally:
-        await ledger.close()
 
 
 def _stock(settings: Any) -> dict[str, int]:
@@ -68,7 +63,7 @@ async def test_a_transfer_from_order_to_receipt(server_settings: Any, agent_sett
         **ORDER, "note": "different"}), 409, "already exists")
 
     for settings, _ in stores.values():
-        await _sync(settings)
+        await push_store(settings)
     status, listed = await call(sender, "GET", "/api/v1/transfers")
     assert [(t["transfer_id"], t["direction"], t["status"], t["to_store_id"])
             for t in listed["items"]] == [("TR-1", "out", "to_ship", "S002")]
@@ -97,7 +92,7 @@ async def test_a_transfer_from_order_to_receipt(server_settings: Any, agent_sett
 
     first, second = ((receiver_settings, sender_settings) if receiver_first
                      else (sender_settings, receiver_settings))
-    await _sync(first)
+    await push_store(first)
     transfer = await (await server.get("/api/v1/transfers/TR-1", headers=admin)).json()
     if receiver_first:
         assert transfer["status"] == "received" and transfer["shipped"] is None
@@ -106,7 +101,7 @@ async def test_a_transfer_from_order_to_receipt(server_settings: Any, agent_sett
         transit = await (await server.get("/api/v1/reports/in-transit", headers=admin)).json()
         assert [(i["sku"], i["quantity"], i["value"]) for i in transit["items"]] == [
             ("1001", "10", "8.00"), ("1002", "4", "4.40")]
-    await _sync(second)
+    await push_store(second)
     transfer = await (await server.get("/api/v1/transfers/TR-1", headers=admin)).json()
     assert transfer["status"] == "received"
     assert transfer["shipped"]["lines"] == ORDER["lines"]
