@@ -17,7 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.accounting.chart import Chart, check_account
-from server.accounting.posting import closed_periods, lock_periods, write_entries
+from server.accounting.posting import (
+    closed_for_writing,
+    closed_periods,
+    lock_periods,
+    write_entries,
+)
 from server.accounting.reports import ledger_sums
 from server.accounting.rules import Draft, Line, consolidate
 from server.storage.tables import (
@@ -137,8 +142,8 @@ async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: st
     if len(entry_stores) > 1:
         raise BooksRefusal(422, "lines: one store per entry (or none for chain-level "
                                 "entries); post one entry per store", "lines")
-    await lock_periods(conn, exclusive=False)
-    if business_date.strftime("%Y-%m") in await closed_periods(conn):
+    closed = await closed_for_writing(conn)
+    if business_date.strftime("%Y-%m") in closed:
         raise BooksRefusal(409, f"business_date: {business_date:%Y-%m} is closed; date the "
                                 "correction in an open month", "business_date")
     key = f"manual:{entry_id}"
@@ -147,7 +152,7 @@ async def manual_entry(conn: AsyncConnection, body: dict[str, Any], currency: st
     draft = Draft(key=key, store_id=entry_stores.pop(), business_date=business_date,
                   currency=currency, source="manual", memo=memo.strip(),
                   lines=consolidate(line for _, line in lines))
-    [posted] = await write_entries(conn, [draft], created_by=actor)
+    [posted] = await write_entries(conn, [draft], created_by=actor, closed=closed)
     return Posted(key, posted)
 
 
@@ -176,8 +181,8 @@ async def reverse_entry(conn: AsyncConnection, key: str, business_date: date, me
         raise BooksRefusal(409, f"{key} is already reversed (by {reversal})")
     if not memo.strip() or len(memo) > 500:
         raise BooksRefusal(422, "memo: say why, in 1-500 characters", "memo")
-    await lock_periods(conn, exclusive=False)
-    if business_date.strftime("%Y-%m") in await closed_periods(conn):
+    closed = await closed_for_writing(conn)
+    if business_date.strftime("%Y-%m") in closed:
         raise BooksRefusal(409, f"business_date: {business_date:%Y-%m} is closed",
                            "business_date")
     lines = [Line(r.account_code, -int(r.amount_minor), r.sub) for r in await conn.execute(
@@ -186,7 +191,8 @@ async def reverse_entry(conn: AsyncConnection, key: str, business_date: date, me
     draft = Draft(key=reversal, store_id=original.store_id, business_date=business_date,
                   currency=original.currency, source="reversal",
                   memo=f"reverses {key}: {memo.strip()}", lines=tuple(lines))
-    [posted] = await write_entries(conn, [draft], created_by=actor, reverses={reversal: key})
+    [posted] = await write_entries(conn, [draft], created_by=actor, reverses={reversal: key},
+                                   closed=closed)
     return Posted(reversal, posted)
 
 

@@ -224,7 +224,6 @@ class PostingPlan:
     events: list[StoreEvent]
     books: Books
     accounting: Accounting
-    closed: set[str]  # the closed months
     rows: EntryRows
     stuck: tuple[int, str] | None = None  # the first event the rules could not post, why
     book_rows: BookRows | None = None  # made once every event is drafted
@@ -242,7 +241,7 @@ async def _plan(conn: AsyncConnection, store_id: str, events: Sequence[StoreEven
     closed = await closed_for_writing(conn)
     return PostingPlan(store_id, list(events),
                        await load_books(conn, store_id, events, accounting), accounting,
-                       closed, EntryRows(conn, closed))
+                       EntryRows(conn, closed))
 
 
 async def plan_posting(conn: AsyncConnection, store_id: str, events: Sequence[StoreEvent],
@@ -286,7 +285,7 @@ async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
         # from freshly loaded books.
         events = [e for e in events if e.seq < stuck[0]]
         books = await load_books(conn, store_id, events, plan.accounting)
-        rows = EntryRows(conn, plan.closed)
+        rows = EntryRows(conn, rows.closed)
         rows.add(_drafts(events, books)[0])
     await rows.store(conn)
     await save_books(conn, books, plan.book_rows if stuck is None else None)
@@ -498,7 +497,7 @@ class EntryRows:
 
     def __init__(self, conn: AsyncConnection, closed: set[str], created_by: str | None = None,
                  reverses: dict[str, str] | None = None) -> None:
-        self._closed, self._created_by, self._reverses = closed, created_by, reverses or {}
+        self.closed, self._created_by, self._reverses = closed, created_by, reverses or {}
         self._as_date = converter(conn, journal_lines.c.business_date)
         self._now = converter(conn, journal_entries.c.created_at)(datetime.now(UTC))
         self._dates: dict[date, tuple[date, Any, Any]] = {}  # day -> posted, both as stored
@@ -514,7 +513,7 @@ class EntryRows:
             day = draft.business_date
             known = self._dates.get(day)
             if known is None:
-                when = posting_date(day, self._closed)
+                when = posting_date(day, self.closed)
                 known = self._dates[day] = (when, self._as_date(day), self._as_date(when))
             when, day_db, when_db = known
             posted.append(when)
