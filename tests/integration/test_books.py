@@ -21,7 +21,17 @@ from server import create_app as create_server
 from server.storage import Storage
 from store_agent.app import create_app as create_agent
 from tests.integration.agent_helpers import MANAGER, call, new_id, prepared_settings, push_store
-from tests.integration.helpers import assert_problem, bean_check, set_up_head_office
+from tests.integration.helpers import (
+    Fact,
+    assert_problem,
+    batch,
+    bean_check,
+    central_counts,
+    chained,
+    push,
+    sale_payload,
+    set_up_head_office,
+)
 from tests.integration.store_day import store_day
 
 PRODUCTS = (("1001", "Whole milk 1 l", "1.29", "0.80"), ("1002", "Rye bread", "2.49", "1.10"),
@@ -464,6 +474,71 @@ async def test_goods_never_stocked_cost_their_standard_cost_in_every_push(
     for entry in entries:
         cogs = [ln for ln in entry["lines"] if ln["account"] == "5000"]
         assert [ln["debit"] for ln in cogs] == ["0.90"], entry
+
+
+def _received(receipt: str, milk_cost: int, soap_cost: int) -> Fact:
+    return Fact("stock.received", {"receipt_id": receipt, "transfer_id": None, "lines": [
+        {"sku": "1001", "quantity": "10", "unit_cost": milk_cost},
+        {"sku": "2001", "quantity": "10", "unit_cost": soap_cost}]})
+
+
+def _void(sale: dict[str, Any]) -> Fact:
+    return Fact("sale.voided", {
+        "sale_id": sale["sale_id"], "reason": "wrong customer", "total": sale["total"],
+        "lines": [{"sku": ln["sku"], "quantity": ln["quantity"]} for ln in sale["lines"]],
+        "tenders": sale["tenders"], "change_due": sale["change_due"]})
+
+
+def _cogs(entry: dict[str, Any]) -> Decimal:
+    """What an entry moved on cost of goods sold: debits positive."""
+    return sum((Decimal(ln["debit"] or "0") - Decimal(ln["credit"] or "0")
+                for ln in entry["lines"] if ln["account"] == "5000"), Decimal(0))
+
+
+async def test_voids_and_returns_find_their_sale_in_later_pushes_whatever_its_id(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    """A void or a return pushed after its sale mirrors that sale's own cost, looked up by
+    the store and sale id — also for a sale whose id another store used first (head office
+    cannot project it as a sale, the books still hold it). A sale id repeated in one store
+    is posted, noted, and its void still refers to the first sale."""
+    office = await set_up_head_office(server_settings, ("S001", "S002"))
+    server = await aiohttp_client(create_server(server_settings))
+    first = sale_payload(1, sale_id="sale-a")  # 2 milk + 1 soap in both stores
+    again = sale_payload(2, sale_id="sale-a")
+    other = sale_payload(2, sale_id="sale-b")
+    giving_back = Fact("return.completed", {
+        "return_id": "ret-1", "original_sale_id": "sale-b", "terminal_id": "T1",
+        "receipt_no": 3, "total": 138, "tax": 9, "refunds": [
+            {"type": "cash", "amount": 138, "reference": "", "approval_code": ""}],
+        "lines": [{"sku": "1001", "quantity": "1", "amount": 138, "tax": 9,
+                   "disposition": "restock", "original_line_no": 1}]})
+    # S001: milk at 0.60, soap at 0.90; S002 (same sale id "sale-a"): 0.70 and 1.00.
+    s1 = chained("S001", [_received("r1", 60, 90), Fact("sale.completed", first),
+                          Fact("sale.completed", again), _void(first)])
+    s2 = chained("S002", [_received("r2", 70, 100), Fact("sale.completed", first),
+                          Fact("sale.completed", other), _void(first), giving_back])
+    for store, events, split in (("S001", s1, 2), ("S002", s2, 3)):
+        for part in (events[:split], events[split:]):  # the sale, then what refers to it
+            resp = await push(server, batch(store, part), office.store(store))
+            assert resp.status == 200, await resp.text()
+    assert await central_counts(server_settings.database.url, "S002") == (5, 1)
+
+    posting = await _get(server, office.admin, "/api/v1/books/posting")
+    assert all(s["pending"] == 0 and s["stuck_seq"] is None for s in posting["items"])
+    entry = {e.seq: await _get(server, office.admin, f"/api/v1/journal-entries/{e.store_id}:"
+                               f"{e.seq}") for e in s1 + s2 if e.store_id == "S002"}
+    assert _cogs(entry[2]) == Decimal("2.40")  # S002's own costs, not S001's 2.10
+    assert _cogs(entry[4]) == Decimal("-2.40")  # its void gives back exactly that
+    assert _cogs(entry[5]) == Decimal("-0.70")  # one milk of sale-b back
+    s1_void = await _get(server, office.admin, "/api/v1/journal-entries/S001:4")
+    assert _cogs(s1_void) == Decimal("-2.10")
+    items = (await _get(server, office.admin, "/api/v1/reconciliation-items"))["items"]
+    assert [(i["store_id"], i["seq"]) for i in items if i["kind"] == "duplicate_sale_id"] == \
+        [("S001", 3)]
+    assert not [i for i in items if i["kind"] == "void_unposted"]
+    valuation = await _get(server, office.admin, "/api/v1/books/inventory-valuation")
+    assert {r["store_id"]: r["difference_minor"] for r in valuation["items"]} == \
+        {"S001": 0, "S002": 0}
 
 
 async def test_a_renumbered_chart_moves_its_roles(central_url: str,
