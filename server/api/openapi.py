@@ -423,6 +423,10 @@ OPERATIONS["GET /api/v1/payroll/runs/{run_id}/nacha"]["responses"]["200"] = {
     "description": "The ACH file", "content": {"text/plain": {"schema": STR}}}
 _PERIOD = obj(start=DATE, end=DATE, pay_date=DATE)
 _LINE = obj(["current", "ytd"], name=STR, code=STR, kind=STR, current=MONEY, ytd=MONEY)
+# An earning: hours x rate x multiplier for hourly pay; rate null for overtime in a week
+# worked at several rates (paid on the week's regular rate), hours null for a salary.
+_EARNING = obj(["code", "current", "ytd"], code=STR, hours=NULLABLE_QUANTITY,
+               rate=NULLABLE_MONEY, multiplier=STR, current=MONEY, ytd=MONEY)
 SCHEMAS.update({
     "PaySchedule": obj(code=STR, frequency=STR, anchor=DATE, pay_lag_days=INT,
                        current_period={"anyOf": [_PERIOD, {"type": "null"}]}),
@@ -469,7 +473,7 @@ SCHEMAS.update({
     "PayStub": obj(["run_id", "employee_id", "gross", "net", "earnings", "taxes"],
                    run_id=STR, status=STR, pay_date=DATE, period_start=DATE, period_end=DATE,
                    employee_id=STR, name=STR, store_id=STR, deposit=NULLABLE_STR,
-                   earnings={"type": "array", "items": _LINE},
+                   earnings={"type": "array", "items": _EARNING},
                    deductions={"type": "array", "items": _LINE},
                    taxes={"type": "array", "items": _LINE},
                    employer_taxes={"type": "array", "items": _LINE},

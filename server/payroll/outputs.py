@@ -120,10 +120,19 @@ def _hours(minutes: int | None) -> str | None:
     return f"{whole}.{rest:02d}"
 
 
+def _hours_at(earning: dict[str, Any]) -> str:
+    """How a stub line was reckoned: hours × rate × multiplier; overtime in a week worked at
+    several rates is at that week's regular rate (a blend, not one rate)."""
+    if earning["hours"] is None:
+        return ""
+    if earning["rate"] is None:
+        return f" {earning['hours']} h x {earning['multiplier']}, on the week's regular rate"
+    return f" {earning['hours']} h x {earning['rate']} x {earning['multiplier']}"
+
+
 def _table_rows(stub: dict[str, Any]) -> list[tuple[str, list[tuple[str, ...]]]]:
     return [
-        ("Earnings", [(f"{e['code']}" + (f" {e['hours']} h x {e['rate']} x {e['multiplier']}"
-                                         if e["hours"] is not None else ""),
+        ("Earnings", [(f"{e['code']}" + _hours_at(e),
                        e["current"], e["ytd"]) for e in stub["earnings"]]
          + [("Gross pay", stub["gross"]["current"], stub["gross"]["ytd"])]),
         ("Taxes withheld", [(t["name"], t["current"], t["ytd"]) for t in stub["taxes"]]),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.accounting.chart import Chart
 from server.accounting.posting import write_entries
 from server.payroll.journal import figures_of_row, payroll_drafts
-from server.payroll.overtime import OvertimeRules
+from server.payroll.overtime import STRAIGHT, OvertimeRules
 from server.payroll.paycheck import (
     DeductionKind,
     Earning,
@@ -176,23 +176,63 @@ def _code(multiplier: Decimal) -> str:
     return EARNING_CODES.get(multiplier, f"premium_{multiplier}")
 
 
-def hourly_earnings(profile: Profile, minutes_by_day: dict[date, dict[Decimal, int]],
+def hourly_earnings(profile: Profile, workweeks: Iterable[dict[date, dict[Decimal, int]]],
                     start: date, end: date) -> list[Earning]:
-    """The period's days' minutes, grouped by the rate in effect each day and multiplier."""
+    """The period's worked minutes (``workweeks``: minutes per workday and multiplier, one
+    dict per workweek) as earnings, grouped by rate and multiplier: each minute at the rate
+    in effect on its day, times its multiplier.
+
+    A workweek worked at more than one rate (a raise that took effect inside it) has one
+    regular rate for its overtime, as the FLSA reckons it (29 CFR 778.115): the straight-time
+    pay of all its hours divided by those hours. An overtime minute then earns its day's
+    rate plus (multiplier − 1) × that regular rate, and the week's overtime is one line per
+    multiplier, at no single rate. Bonuses do not enter the regular rate (regular runs pay
+    none)."""
     grouped: dict[tuple[int, Decimal], int] = defaultdict(int)
-    for day, split in minutes_by_day.items():
-        if not start <= day <= end:
+    blended: dict[Decimal, tuple[int, Fraction]] = {}  # multiplier -> minutes, amount
+    for week in workweeks:
+        rates = _rates_worked(profile, week)
+        regular = _regular_rate(week, rates) if len(set(rates.values())) > 1 else None
+        for day, split in week.items():
+            if not start <= day <= end:
+                continue
+            for multiplier, minutes in split.items():
+                if not minutes:
+                    continue
+                rate = rates[day]
+                if regular is None or multiplier == STRAIGHT:
+                    grouped[(rate, multiplier)] += minutes
+                    continue
+                held, amount = blended.get(multiplier, (0, Fraction(0)))
+                blended[multiplier] = (held + minutes, amount + Fraction(minutes, 60) * (
+                    rate + (Fraction(multiplier) - 1) * regular))
+    earnings = [hourly_earning(_code(multiplier), minutes, rate, multiplier)
+                for (rate, multiplier), minutes in grouped.items()]
+    earnings += [Earning(_code(multiplier), round_half_up(amount), minutes, None, multiplier)
+                 for multiplier, (minutes, amount) in blended.items()]
+    return sorted(earnings, key=lambda e: (e.multiplier, e.rate is None, e.rate or 0))
+
+
+def _rates_worked(profile: Profile, week: dict[date, dict[Decimal, int]]) -> dict[date, int]:
+    """The rate in effect on each day of ``week`` with time worked."""
+    rates = {}
+    for day, split in week.items():
+        if not any(split.values()):
             continue
         rate = profile.rate_on(day)
         if rate is None:
             raise PayrollRefusal(409, f"{profile.employee_id} worked on {day} but has no pay "
                                       "rate in effect that day", "rates")
-        for multiplier, minutes in split.items():
-            grouped[(rate, multiplier)] += minutes
-    return [hourly_earning(_code(multiplier), minutes, rate, multiplier)
-            for (rate, multiplier), minutes in sorted(grouped.items(),
-                                                      key=lambda kv: (kv[0][1], kv[0][0]))
-            if minutes]
+        rates[day] = rate
+    return rates
+
+
+def _regular_rate(week: dict[date, dict[Decimal, int]], rates: dict[date, int]) -> Fraction:
+    """The week's regular rate in cents an hour: straight-time pay of every minute worked,
+    over the minutes worked."""
+    worked = {day: sum(split.values()) for day, split in week.items() if day in rates}
+    return Fraction(sum(minutes * rates[day] for day, minutes in worked.items()),
+                    sum(worked.values()))
 
 
 def salary_earnings(profile: Profile, start: date, end: date, periods: int) -> list[Earning]:
@@ -280,14 +320,14 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                         for d, m in w.split.by_day.items()))]
         if pending:
             continue  # refused below; the rest is only counted
-        by_employee: dict[str, dict[date, dict[Decimal, int]]] = defaultdict(dict)
+        by_employee: dict[str, list[dict[date, dict[Decimal, int]]]] = defaultdict(list)
         for (employee_id, _), week in weeks.items():
-            by_employee[employee_id].update(week.split.by_day)
+            by_employee[employee_id].append(week.split.by_day)
         for employee_id in chunk:
             profile = profiles[employee_id]
             frequency = profile.schedule.frequency
             if kind == "regular":
-                earnings = (hourly_earnings(profile, by_employee.get(employee_id, {}), start,
+                earnings = (hourly_earnings(profile, by_employee.get(employee_id, []), start,
                                             end)
                             if profile.pay_type == "hourly" else
                             salary_earnings(profile, start, end, year.pay_periods[frequency]))

@@ -185,11 +185,13 @@ def session_payload(session_id: str = "session-0001") -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """One event to chain: its kind, payload and business date."""
+    """One event to chain: its kind, payload, business date and (if not made up) when the
+    store recorded it."""
 
     kind: str
     payload: dict[str, Any]
     business_date: str = "2026-11-24"
+    recorded_at: str | None = None  # ISO 8601 with Z
 
 
 def chained(store_id: str, facts: Iterable[Fact], *, first_seq: int = 1,
@@ -199,7 +201,7 @@ def chained(store_id: str, facts: Iterable[Fact], *, first_seq: int = 1,
     for offset, fact in enumerate(facts):
         seq = first_seq + offset
         event_id = f"evt-{store_id}-{seq}-{uuid.uuid4().hex[:12]}"
-        recorded_at = f"{fact.business_date}T10:{offset % 60:02d}:00.000000Z"
+        recorded_at = fact.recorded_at or f"{fact.business_date}T10:{offset % 60:02d}:00.000000Z"
         payload = canonical(fact.payload)
         digest = chain_hash(previous_hash, canonical_event_bytes(
             store_id, seq, event_id, fact.kind, recorded_at, fact.business_date, payload))

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jsonschema_rs
 import pytest
 import sqlalchemy as sa
 from ach.parser import Parser  # type: ignore[import-untyped]
@@ -25,7 +26,7 @@ from store_agent.app import create_app as create_agent
 from store_agent.ledger import Ledger
 from store_agent.sync_client import SyncError, push_pending
 from tests.integration.agent_helpers import call, new_id, prepared_settings
-from tests.integration.helpers import assert_problem
+from tests.integration.helpers import Fact, assert_problem, batch, chained, push
 
 LA = ZoneInfo("America/Los_Angeles")
 MONDAY = datetime(2026, 11, 16, tzinfo=LA)
@@ -320,3 +321,60 @@ async def test_the_nightly_job_drafts_once_and_an_off_cycle_run_corrects(
     stub = await _ok(await server.get(f"/api/v1/payroll/runs/{bonus['run_id']}/stubs/E7",
                                       headers=payroll))
     assert stub["gross"] == {"current": "250.00", "ytd": "1750.00"}
+
+
+def _shift(employee: str, start: datetime, hours: int) -> list[Fact]:
+    """An ``in`` and an ``out`` punch ``hours`` apart, as a store records them."""
+    def punch(action: str, at: datetime, before: str, after: str) -> Fact:
+        return Fact("time.punched", {"punch_id": new_id(), "employee_id": employee,
+                                     "action": action, "state_before": before,
+                                     "state_after": after},
+                    business_date=start.date().isoformat(),
+                    recorded_at=at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z"))
+    return [punch("in", start, "off", "working"),
+            punch("out", start + timedelta(hours=hours), "working", "off")]
+
+
+async def test_overtime_in_a_week_with_a_raise_is_paid_on_the_weeks_regular_rate(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    """FLSA regular rate (29 CFR 778.115) through a real run: E200 (California) works 10 h
+    on Monday at 20.00 and 8 h a day Tuesday to Friday at 22.00 (a raise from Tuesday).
+    Monday's 2 h of daily overtime earn 2 x 20.00 + 2 x 0.5 x 904.00 / 42 = 61.52, not
+    1.5 x 20.00 x 2 = 60.00."""
+    headers, store_token = await _head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    facts = _shift("E200", MONDAY + timedelta(hours=8), 10)
+    for day in range(1, 5):
+        facts += _shift("E200", MONDAY + timedelta(days=day, hours=9), 8)
+    resp = await push(server, batch("S001", chained("S001", facts)),
+                      {"Authorization": f"Bearer {store_token}"})
+    assert resp.status == 200, await resp.text()
+    admin, payroll, manager = headers["admin"], headers["payroll"], headers["manager"]
+    await _ok(await server.put("/api/v1/payroll/schedules/BW", headers=payroll, json={
+        "frequency": "biweekly", "anchor": "2026-11-09", "pay_lag_days": 5}))
+    await _ok(await server.put("/api/v1/employees/E200", headers=admin, json={
+        "name": "Cy", "role": "cashier", "pin": "2222"}))
+    await _ok(await server.put("/api/v1/payroll/employees/E200", headers=payroll, json={
+        "pay_type": "hourly", "home_store_id": "S001", "work_state": "CA", "schedule": "BW",
+        "w4": {"filing_status": "single"}, "bank_account": None}))
+    for since, rate in (("2026-01-01", "20.00"), ("2026-11-17", "22.00")):
+        await _ok(await server.post("/api/v1/payroll/employees/E200/rates", headers=payroll,
+                                    json={"effective_from": since, "rate": rate}), 201)
+    week = await _ok(await server.get("/api/v1/payroll/timesheets/E200/2026-11-16",
+                                      headers=manager))
+    assert week["minutes"]["by_multiplier"] == {"1": 2400, "1.5": 120}
+    await _ok(await server.post("/api/v1/payroll/timesheets/E200/2026-11-16/approve",
+                                headers=manager))
+    run = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
+        "schedule": "BW", "period_start": "2026-11-09"}), 201)
+    assert run["gross"] == "925.52"  # 8 x 20.00 + 32 x 22.00 + 61.52
+    stub = await _ok(await server.get(f"/api/v1/payroll/runs/{run['run_id']}/stubs/E200",
+                                      headers=payroll))
+    document = await _ok(await server.get("/api/v1/openapi.json"))
+    jsonschema_rs.validate(document["components"]["schemas"]["PayStub"], stub)  # as documented
+    assert [(e["code"], e["hours"], e["rate"], e["current"]) for e in stub["earnings"]] == [
+        ("regular", "8.00", "20.00", "160.00"), ("regular", "32.00", "22.00", "704.00"),
+        ("overtime", "2.00", None, "61.52")]
+    html = await server.get(f"/api/v1/payroll/runs/{run['run_id']}/stubs/E200?format=html",
+                            headers=payroll)
+    assert "overtime 2.00 h x 1.5, on the week&#x27;s regular rate" in await html.text()

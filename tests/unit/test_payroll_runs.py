@@ -1,13 +1,15 @@
-"""The pure parts of a pay run: hourly earnings day by day at the rate in effect, salary
-prorated by calendar days."""
+"""The pure parts of a pay run: hourly earnings day by day at the rate in effect (overtime in
+a week worked at several rates on the week's regular rate), salary prorated by calendar
+days."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from server.payroll.overtime import load_overtime_rules, split_workweek
 from server.payroll.runs import Profile, hourly_earnings, salary_earnings
 from server.payroll.schedule import PaySchedule
 from server.payroll.timekeeping import PayrollRefusal
@@ -43,8 +45,9 @@ def test_hours_are_paid_at_the_rate_in_effect_each_day() -> None:
     days = {date(2026, 11, 20): {Decimal(1): 480, Decimal("1.5"): 60},
             date(2026, 11, 23): {Decimal(1): 480},
             date(2026, 12, 1): {Decimal(1): 480}}  # outside the period: not paid here
+    weeks = [{day: split} for day, split in days.items()]  # Friday, then Monday: two weeks
     earnings = hourly_earnings(profile((date(2026, 1, 1), 20_00), (date(2026, 11, 23), 22_00)),
-                               days, date(2026, 11, 16), date(2026, 11, 29))
+                               weeks, date(2026, 11, 16), date(2026, 11, 29))
     assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
         ("regular", 480, 20_00, 160_00), ("regular", 480, 22_00, 176_00),
         ("overtime", 60, 20_00, 30_00)]
@@ -53,5 +56,36 @@ def test_hours_are_paid_at_the_rate_in_effect_each_day() -> None:
 def test_time_without_a_rate_is_refused() -> None:
     with pytest.raises(PayrollRefusal, match="no pay rate"):
         hourly_earnings(profile((date(2026, 12, 1), 20_00)),
-                        {date(2026, 11, 20): {Decimal(1): 60}}, date(2026, 11, 16),
+                        [{date(2026, 11, 20): {Decimal(1): 60}}], date(2026, 11, 16),
                         date(2026, 11, 29))
+
+
+def test_overtime_in_a_week_worked_at_two_rates_is_on_the_weeks_regular_rate() -> None:
+    """29 CFR 778.115: California, a raise from 20.00 to 22.00 an hour on Tuesday; Monday's
+    10 hours hold 2 of daily overtime. Straight time 10 h x 20.00 + 32 h x 22.00 = 904.00
+    over 42 h: a regular rate of 21.5238... The 2 overtime hours earn 2 x 20.00 + 2 x 0.5 x
+    21.5238... = 61.52 (1.5 x Monday's 20.00 alone would be 60.00: 1.52 short)."""
+    rules = load_overtime_rules().for_location("CA")
+    monday = date(2026, 11, 16)
+    week = split_workweek({monday: 600, **{monday + timedelta(days=n): 480
+                                           for n in range(1, 5)}}, rules).by_day
+    raised = profile((date(2026, 1, 1), 20_00), (date(2026, 11, 17), 22_00))
+    earnings = hourly_earnings(raised, [week], date(2026, 11, 16), date(2026, 11, 29))
+    assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
+        ("regular", 480, 20_00, 160_00), ("regular", 1920, 22_00, 704_00),
+        ("overtime", 120, None, 61_52)]
+    # Only the period's days are paid, but the regular rate is the whole week's.
+    first_days = hourly_earnings(raised, [week], date(2026, 11, 1), date(2026, 11, 16))
+    assert [(e.code, e.minutes, e.amount) for e in first_days] == [
+        ("regular", 480, 160_00), ("overtime", 120, 61_52)]
+
+
+def test_overtime_in_a_week_at_one_rate_is_that_rate_times_the_multiplier() -> None:
+    """FLSA: 45 hours at 20.00 in one week, 5 of them overtime: 40 x 20.00 + 5 x 30.00."""
+    rules = load_overtime_rules().for_location("TX")
+    monday = date(2026, 11, 16)
+    week = split_workweek({monday + timedelta(days=n): 540 for n in range(5)}, rules).by_day
+    earnings = hourly_earnings(profile((date(2026, 1, 1), 20_00)), [week], monday,
+                               monday + timedelta(days=13))
+    assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
+        ("regular", 2400, 20_00, 800_00), ("overtime", 300, 20_00, 150_00)]
