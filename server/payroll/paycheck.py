@@ -32,6 +32,7 @@ class DeductionKind:
     name: str
     pre_tax: frozenset[str]  # which taxes' wages it reduces
     limit: str | None = None  # a key of the tax year's [limits]
+    ccpa_limited: bool = False  # an ordinary garnishment: the CCPA caps it
 
 
 def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, DeductionKind]:
@@ -44,7 +45,7 @@ def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, Deducti
             raise ValueError(f"{path.name}: kinds.{code}.pre_tax: unknown "
                              f"{sorted(bases - set(TAX_BASES))}")
         kinds[code] = DeductionKind(code, str(spec.get("name", code)), bases,
-                                    spec.get("limit"))
+                                    spec.get("limit"), bool(spec.get("ccpa_limited", False)))
     return kinds
 
 
@@ -125,6 +126,18 @@ class Paycheck:
             self.taxes.futa_employer
 
 
+def ccpa_garnishable(disposable: int, frequency: str, year: TaxYear) -> int:
+    """What ordinary garnishments may take of ``disposable`` earnings (cents) paid at
+    ``frequency``: the lesser of the year's percentage of them (rounded down: a legal
+    maximum) and what they exceed the period's floor (30 × the federal minimum wage a
+    week). 15 U.S.C. 1673(a)."""
+    if disposable <= 0:
+        return 0
+    share = disposable * Fraction(year.garnishment_percent) / 100
+    return max(0, min(share.numerator // share.denominator,
+                      disposable - year.garnishment_floor_cents[frequency]))
+
+
 def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction],
                      kinds: dict[str, DeductionKind], w4: W4, frequency: str,
                      year: TaxYear, to_date: YearToDate) -> Paycheck:
@@ -196,14 +209,20 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
     sheet = worksheet_1a(income_tax_wages, frequency, w4, year)
     income_tax = min(sheet.withholding, left)
     left -= income_tax
+    # Garnishments: together no more than the CCPA leaves garnishable of the disposable
+    # earnings — gross less what the law requires withheld (voluntary deductions, pre-tax or
+    # not, stay in). What it keeps back shows as the deduction's shortfall.
+    garnishable = ccpa_garnishable(gross - fica - income_tax, frequency, year)
     post: list[DeductionTaken] = []
     for item in deductions:
         kind = kinds.get(item.kind)
         if kind is None:
             raise ValueError(f"unknown deduction kind {item.kind!r}")
         if not kind.pre_tax:
-            post.append(take(item, left))
+            post.append(take(item, min(left, garnishable) if kind.ccpa_limited else left))
             left -= post[-1].amount
+            if kind.ccpa_limited:
+                garnishable -= post[-1].amount
     return Paycheck(gross=gross, earnings=tuple(earnings), pre_tax=tuple(pre),
                     post_tax=tuple(post), income_tax_wages=income_tax_wages,
                     income_tax=income_tax, income_tax_shortfall=sheet.withholding - income_tax,

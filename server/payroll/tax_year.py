@@ -47,6 +47,8 @@ class TaxYear:
     futa_percent: Decimal
     futa_wage_base_cents: int
     elective_deferral_limit_cents: int
+    garnishment_percent: Decimal  # of disposable earnings, at most (CCPA, ordinary)
+    garnishment_floor_cents: dict[str, int]  # per pay frequency: disposable pay left alone
 
 
 def cents(text: Any, where: str) -> int:
@@ -117,6 +119,13 @@ def load_tax_year(year: int, directory: Path = TAX_DIR) -> TaxYear:
         raise TaxYearError(f"{path.name}: [withholding] lacks {exc}") from None
     social, medicare = _section(data, "social_security", path), _section(data, "medicare", path)
     futa, limits = _section(data, "futa", path), _section(data, "limits", path)
+    garnishment = _section(data, "garnishment", path)
+    try:
+        wage = Decimal(cents(garnishment["federal_minimum_wage"], "federal_minimum_wage"))
+        floors = {f: int(wage * Decimal(str(garnishment["minimum_wage_hours"][f])))
+                  for f in FREQUENCIES}
+    except (KeyError, TypeError, InvalidOperation) as exc:
+        raise TaxYearError(f"{path.name}: [garnishment] lacks or garbles {exc}") from None
     try:
         return TaxYear(
             year=year, line_1g_cents=line_1g, pay_periods=periods, standard=standard,
@@ -131,6 +140,8 @@ def load_tax_year(year: int, directory: Path = TAX_DIR) -> TaxYear:
             futa_percent=_percent(futa["net_rate"], "futa.net_rate"),
             futa_wage_base_cents=cents(futa["wage_base"], "futa.wage_base"),
             elective_deferral_limit_cents=cents(limits["elective_deferral"],
-                                                "limits.elective_deferral"))
+                                                "limits.elective_deferral"),
+            garnishment_percent=_percent(garnishment["percent"], "garnishment.percent"),
+            garnishment_floor_cents=floors)
     except KeyError as exc:
         raise TaxYearError(f"{path.name}: missing {exc}") from None

@@ -12,6 +12,7 @@ from server.payroll.paycheck import (
     Earning,
     EmployeeDeduction,
     YearToDate,
+    ccpa_garnishable,
     compute_paycheck,
     hourly_earning,
     load_deduction_kinds,
@@ -82,16 +83,50 @@ def test_the_401k_stops_at_the_years_limit() -> None:
 
 def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> None:
     to_date = YearToDate(deductions={"garnishment": 900_00})
-    check = compute_paycheck([Earning("regular", 400_00)],
+    check = compute_paycheck([Earning("regular", 1_000_00)],
                              [EmployeeDeduction("garnishment", amount=5_000_00,
                                                 annual_cap=1_000_00)],
                              KINDS, W4(), "weekly", YEAR, to_date)
     assert check.post_tax[0].amount == 100_00
+    # an after-tax deduction the CCPA does not cover takes what is left, never more
     small = compute_paycheck([Earning("regular", 100_00)],
-                             [EmployeeDeduction("garnishment", amount=5_000_00)],
+                             [EmployeeDeduction("other_after_tax", amount=5_000_00)],
                              KINDS, W4(extra_withholding=20_00), "weekly", YEAR, YearToDate())
     assert small.net == 0
     assert small.post_tax[0].shortfall > 0
+
+
+def test_garnishments_take_no_more_than_the_ccpa_allows() -> None:
+    """15 U.S.C. 1673(a): the lesser of 25 % of disposable earnings and what they exceed
+    30 x 7.25 a week (435.00 biweekly). Disposable = gross less income tax, Social Security
+    and Medicare; a 401(k) or other voluntary deduction does not lower it."""
+    order = [EmployeeDeduction("garnishment", amount=500_00)]
+    # 600 biweekly: no income tax (600 x 26 - 8,600 = 7,000, under 7,500); FICA 37.20 +
+    # 8.70; disposable 554.10; 25 % = 138.52, over the floor 119.10: 119.10.
+    low = compute_paycheck([Earning("regular", 600_00)], order, KINDS, W4(), "biweekly", YEAR,
+                           YearToDate())
+    assert (low.income_tax, low.post_tax[0].amount, low.post_tax[0].shortfall) == \
+        (0, 119_10, 380_90)
+    # 2,000 biweekly with a 5 % 401(k): income tax on 1,900: 49,400 - 8,600 = 40,800;
+    # 1,240 + 12 % x 20,900 = 3,748 / 26 = 144.15; FICA 124 + 29 on the whole 2,000;
+    # disposable 2,000 - 144.15 - 153 = 1,702.85 (the 100 to the 401(k) stays in): 25 % is
+    # 425.7125, rounded down 425.71, under 1,702.85 - 435.
+    high = compute_paycheck([Earning("regular", 2_000_00)],
+                            [EmployeeDeduction("401k", percent=Decimal(5)), *order],
+                            KINDS, W4(), "biweekly", YEAR, YearToDate())
+    assert high.income_tax == 144_15 and high.post_tax[0].amount == 425_71
+    # Two garnishments share the one limit, in the order they are listed.
+    both = compute_paycheck([Earning("regular", 2_000_00)],
+                            [EmployeeDeduction("garnishment", amount=300_00),
+                             EmployeeDeduction("garnishment", amount=300_00)],
+                            KINDS, W4(), "biweekly", YEAR, YearToDate())
+    garnishable = ccpa_garnishable(2_000_00 - both.employee_taxes, "biweekly", YEAR)
+    assert [d.amount for d in both.post_tax] == [300_00, garnishable - 300_00]
+    # At or under the floor nothing is garnishable, at any frequency.
+    for frequency, floor in (("weekly", 217_50), ("biweekly", 435_00),
+                             ("semimonthly", 471_25), ("monthly", 942_50)):
+        assert ccpa_garnishable(floor, frequency, YEAR) == 0
+        assert ccpa_garnishable(floor + 100, frequency, YEAR) == 100
 
 
 def test_a_401k_larger_than_the_wages_gives_way_to_social_security_and_medicare() -> None:
