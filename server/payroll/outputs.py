@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from config.settings import PayrollSettings
 from server.payroll.bank import BankVault
 from server.payroll.nacha import Credit, Originator, build_ppd_file
+from server.payroll.paycheck import PERCENTAGE_METHOD
 from server.payroll.timekeeping import PayrollRefusal
 from server.storage.tables import employee_pay, pay_runs, paychecks
 from sync.money import format_minor
@@ -110,6 +111,7 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
                   "ytd": money(taxes_ytd["gross_minor"])},
         "net": {"current": money(int(row.net_minor)), "ytd": money(taxes_ytd["net_minor"])},
         "w4": row.detail.get("w4"),
+        "income_tax_method": row.detail.get("income_tax_method", PERCENTAGE_METHOD),
     }
 
 
@@ -130,12 +132,21 @@ def _hours_at(earning: dict[str, Any]) -> str:
     return f" {earning['hours']} h x {earning['rate']} x {earning['multiplier']}"
 
 
+def _tax_name(name: str, stub: dict[str, Any]) -> str:
+    """Income tax on supplemental wages says how it was figured (a flat rate, say)."""
+    method = stub.get("income_tax_method", PERCENTAGE_METHOD)
+    if name == TAX_COLUMNS[0][0] and method != PERCENTAGE_METHOD:
+        return f"{name} ({method})"
+    return name
+
+
 def _table_rows(stub: dict[str, Any]) -> list[tuple[str, list[tuple[str, ...]]]]:
     return [
         ("Earnings", [(f"{e['code']}" + _hours_at(e),
                        e["current"], e["ytd"]) for e in stub["earnings"]]
          + [("Gross pay", stub["gross"]["current"], stub["gross"]["ytd"])]),
-        ("Taxes withheld", [(t["name"], t["current"], t["ytd"]) for t in stub["taxes"]]),
+        ("Taxes withheld", [(_tax_name(t["name"], stub), t["current"], t["ytd"])
+                            for t in stub["taxes"]]),
         ("Deductions", [(f"{d['name']} ({'pre-tax' if d['pre_tax'] else 'after tax'})",
                          d["current"], d["ytd"]) for d in stub["deductions"]]),
         ("Net pay", [("Net pay" + (f" to {stub['deposit']}" if stub["deposit"] else

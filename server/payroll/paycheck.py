@@ -17,6 +17,10 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
+from server.payroll.supplemental import (
+    SupplementalHistory,
+    supplemental_withholding,
+)
 from server.payroll.tax_year import TaxYear
 from server.payroll.taxes import PayrollTaxes, TaxWagesToDate, payroll_taxes, percent_of
 from server.payroll.withholding import W4, Worksheet1A, round_half_up, worksheet_1a
@@ -47,6 +51,9 @@ def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, Deducti
         kinds[code] = DeductionKind(code, str(spec.get("name", code)), bases,
                                     spec.get("limit"), bool(spec.get("ccpa_limited", False)))
     return kinds
+
+
+PERCENTAGE_METHOD = "percentage method: Worksheet 1A"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +118,10 @@ class Paycheck:
     income_tax_wages: int
     income_tax: int
     income_tax_shortfall: int
-    worksheet: Worksheet1A
+    worksheet: Worksheet1A | None  # None for supplemental wages at a flat rate
     taxes: PayrollTaxes
     net: int
+    income_tax_method: str = PERCENTAGE_METHOD
 
     @property
     def employee_taxes(self) -> int:
@@ -140,7 +148,10 @@ def ccpa_garnishable(disposable: int, frequency: str, year: TaxYear) -> int:
 
 def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction],
                      kinds: dict[str, DeductionKind], w4: W4, frequency: str,
-                     year: TaxYear, to_date: YearToDate) -> Paycheck:
+                     year: TaxYear, to_date: YearToDate,
+                     supplemental: SupplementalHistory | None = None) -> Paycheck:
+    """One paycheck, gross to net. ``supplemental``: the earnings are supplemental wages
+    (an off-cycle payment), withheld on as :mod:`server.payroll.supplemental` says."""
     gross = sum(e.amount for e in earnings)
     if gross < 0:
         raise ValueError("gross pay cannot be negative")
@@ -206,8 +217,14 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
     reduced["income_tax"] = sum(d.amount for d in pre if "income_tax" in kinds[d.kind].pre_tax)
     left -= fica
     income_tax_wages = gross - reduced["income_tax"]
-    sheet = worksheet_1a(income_tax_wages, frequency, w4, year)
-    income_tax = min(sheet.withholding, left)
+    sheet: Worksheet1A | None
+    if supplemental is None:
+        sheet = worksheet_1a(income_tax_wages, frequency, w4, year)
+        wanted_tax, method = sheet.withholding, PERCENTAGE_METHOD
+    else:
+        tax = supplemental_withholding(income_tax_wages, frequency, w4, year, supplemental)
+        sheet, wanted_tax, method = tax.sheet, tax.amount, tax.method
+    income_tax = min(wanted_tax, left)
     left -= income_tax
     # Garnishments: together no more than the CCPA leaves garnishable of the disposable
     # earnings — gross less what the law requires withheld (voluntary deductions, pre-tax or
@@ -225,5 +242,5 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
                 garnishable -= post[-1].amount
     return Paycheck(gross=gross, earnings=tuple(earnings), pre_tax=tuple(pre),
                     post_tax=tuple(post), income_tax_wages=income_tax_wages,
-                    income_tax=income_tax, income_tax_shortfall=sheet.withholding - income_tax,
-                    worksheet=sheet, taxes=taxes, net=left)
+                    income_tax=income_tax, income_tax_shortfall=wanted_tax - income_tax,
+                    worksheet=sheet, taxes=taxes, net=left, income_tax_method=method)

@@ -38,6 +38,7 @@ from server.payroll.paycheck import (
     hourly_earning,
 )
 from server.payroll.schedule import PaySchedule, period_of
+from server.payroll.supplemental import SupplementalHistory
 from server.payroll.tax_year import TaxYear, TaxYearError, load_tax_year
 from server.payroll.taxes import TaxWagesToDate
 from server.payroll.timekeeping import CHUNK, PayrollRefusal, weeks_for
@@ -172,6 +173,43 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
     return out
 
 
+async def supplemental_histories(conn: AsyncConnection, employee_ids: Sequence[str],
+                                 pay_date: date, exclude_run: str | None
+                                 ) -> dict[str, SupplementalHistory]:
+    """For an off-cycle run paid on ``pay_date``: per employee, from the approved or posted
+    paychecks of this calendar year and the one before, whether regular wages had income
+    tax withheld, the year's supplemental wages so far, and the latest regular paycheck of
+    the year up to ``pay_date`` (the aggregate method adds to it)."""
+    withheld: set[str] = set()
+    supplemental: dict[str, int] = defaultdict(int)
+    latest: dict[str, tuple[date, int, int]] = {}
+    for start in range(0, len(employee_ids), 1000):
+        query = (sa.select(paychecks.c.employee_id, pay_runs.c.kind, paychecks.c.pay_date,
+                           paychecks.c.income_tax_wages_minor, paychecks.c.income_tax_minor)
+                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
+                 .where(paychecks.c.employee_id.in_(list(employee_ids[start:start + 1000])),
+                        pay_runs.c.status.in_(["approved", "posted"]),
+                        paychecks.c.pay_date >= date(pay_date.year - 1, 1, 1),
+                        paychecks.c.pay_date <= date(pay_date.year, 12, 31)))
+        if exclude_run is not None:
+            query = query.where(paychecks.c.run_id != exclude_run)
+        for r in await conn.execute(query):
+            this_year = r.pay_date.year == pay_date.year
+            if r.kind != "regular":
+                if this_year:
+                    supplemental[r.employee_id] += int(r.income_tax_wages_minor)
+                continue
+            if int(r.income_tax_minor) > 0 and r.pay_date <= pay_date:
+                withheld.add(r.employee_id)
+            held = latest.get(r.employee_id)
+            if this_year and r.pay_date <= pay_date and (held is None or r.pay_date > held[0]):
+                latest[r.employee_id] = (r.pay_date, int(r.income_tax_wages_minor),
+                                         int(r.income_tax_minor))
+    return {e: SupplementalHistory(e in withheld, supplemental[e],
+                                   *latest.get(e, (pay_date, 0, 0))[1:])
+            for e in employee_ids}
+
+
 def _code(multiplier: Decimal) -> str:
     return EARNING_CODES.get(multiplier, f"premium_{multiplier}")
 
@@ -277,12 +315,14 @@ def paycheck_row(run_id: str, pay_date: date, profile: Profile, check: Paycheck,
                          for e in check.earnings],
             "additional_medicare_wages_minor": taxes.additional_medicare_wages,
             "income_tax_shortfall_minor": check.income_tax_shortfall,
+            "income_tax_method": check.income_tax_method,
             "worksheet_1a": {name: (str(value) if not isinstance(value, int) else value)
                              for name, value in _worksheet_lines(check).items()}}}
 
 
 def _worksheet_lines(check: Paycheck) -> dict[str, Any]:
-    return {f.name: getattr(check.worksheet, f.name) for f in fields(check.worksheet)}
+    sheet = check.worksheet
+    return {} if sheet is None else {f.name: getattr(sheet, f.name) for f in fields(sheet)}
 
 
 async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
@@ -301,6 +341,8 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                                       f"{', '.join(unknown[:10])}", "earnings")
     ids = sorted(profiles)
     to_date = await year_to_date(conn, ids, pay_date.year, run_id)
+    history = await supplemental_histories(conn, ids, pay_date, run_id) \
+        if kind != "regular" else {}
     extra: dict[str, list[Earning]] = defaultdict(list)
     for item in adjustments:
         extra[item["employee_id"]].append(Earning(item["code"], int(item["amount_minor"])))
@@ -338,7 +380,8 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                 continue
             try:
                 check = compute_paycheck(earnings, deductions, ctx.kinds, profile.w4,
-                                         frequency, year, to_date[employee_id])
+                                         frequency, year, to_date[employee_id],
+                                         history.get(employee_id))
             except ValueError as exc:
                 raise PayrollRefusal(422, f"{employee_id}: {exc}", "employee_id") from None
             rows.append(paycheck_row(run_id, pay_date, profile, check, frequency))

@@ -47,6 +47,9 @@ class TaxYear:
     futa_percent: Decimal
     futa_wage_base_cents: int
     elective_deferral_limit_cents: int
+    supplemental_percent: Decimal  # optional flat rate on supplemental wages
+    supplemental_mandatory_percent: Decimal  # on supplemental wages past the threshold
+    supplemental_mandatory_over_cents: int  # in the year
     garnishment_percent: Decimal  # of disposable earnings, at most (CCPA, ordinary)
     garnishment_floor_cents: dict[str, int]  # per pay frequency: disposable pay left alone
 
@@ -120,6 +123,7 @@ def load_tax_year(year: int, directory: Path = TAX_DIR) -> TaxYear:
     social, medicare = _section(data, "social_security", path), _section(data, "medicare", path)
     futa, limits = _section(data, "futa", path), _section(data, "limits", path)
     garnishment = _section(data, "garnishment", path)
+    supplemental = _section(data, "supplemental", path)
     try:
         wage = Decimal(cents(garnishment["federal_minimum_wage"], "federal_minimum_wage"))
         floors = {f: int(wage * Decimal(str(garnishment["minimum_wage_hours"][f])))
@@ -141,6 +145,11 @@ def load_tax_year(year: int, directory: Path = TAX_DIR) -> TaxYear:
             futa_wage_base_cents=cents(futa["wage_base"], "futa.wage_base"),
             elective_deferral_limit_cents=cents(limits["elective_deferral"],
                                                 "limits.elective_deferral"),
+            supplemental_percent=_percent(supplemental["flat_rate"], "supplemental.flat_rate"),
+            supplemental_mandatory_percent=_percent(supplemental["mandatory_rate"],
+                                                    "supplemental.mandatory_rate"),
+            supplemental_mandatory_over_cents=cents(supplemental["mandatory_over"],
+                                                    "supplemental.mandatory_over"),
             garnishment_percent=_percent(garnishment["percent"], "garnishment.percent"),
             garnishment_floor_cents=floors)
     except KeyError as exc:

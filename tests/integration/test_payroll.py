@@ -321,6 +321,13 @@ async def test_the_nightly_job_drafts_once_and_an_off_cycle_run_corrects(
     stub = await _ok(await server.get(f"/api/v1/payroll/runs/{bonus['run_id']}/stubs/E7",
                                       headers=payroll))
     assert stub["gross"] == {"current": "250.00", "ytd": "1750.00"}
+    # Supplemental wages, and the regular run withheld income tax: the flat 22 %.
+    taxes = {t["name"]: t["current"] for t in stub["taxes"]}
+    assert (taxes["Federal income tax"], stub["income_tax_method"]) == (
+        "55.00", "supplemental: optional flat rate")
+    html = await server.get(f"/api/v1/payroll/runs/{bonus['run_id']}/stubs/E7?format=html",
+                            headers=payroll)
+    assert "Federal income tax (supplemental: optional flat rate)" in await html.text()
 
 
 def _shift(employee: str, start: datetime, hours: int) -> list[Fact]:
