@@ -17,6 +17,7 @@ from server.payroll.paycheck import (
     hourly_earning,
     load_deduction_kinds,
 )
+from server.payroll.supplemental import SupplementalHistory
 from server.payroll.tax_year import load_tax_year
 from server.payroll.taxes import TaxWagesToDate, payroll_taxes
 from server.payroll.withholding import W4
@@ -165,21 +166,28 @@ deduction = st.one_of(
        st.lists(deduction, max_size=4),
        st.integers(0, 300_000_00), st.integers(0, 30_000_00),
        st.sampled_from(["single", "married_jointly", "head_of_household"]),
-       st.booleans(), st.integers(0, 100_00))
+       st.booleans(), st.integers(0, 100_00),
+       st.none() | st.builds(SupplementalHistory, st.booleans(), st.integers(0, 1_500_000_00),
+                             st.integers(0, 10_000_00), st.integers(0, 2_000_00)))
 def test_net_is_gross_less_everything_to_the_cent(
         amounts: list[int], deductions: list[EmployeeDeduction], wages_to_date: int,
-        deducted_to_date: int, status: str, checkbox: bool, extra: int) -> None:
+        deducted_to_date: int, status: str, checkbox: bool, extra: int,
+        supplemental: SupplementalHistory | None) -> None:
+    """Regular paychecks and off-cycle ones (supplemental wages) alike."""
     to_date = YearToDate(TaxWagesToDate(wages_to_date, wages_to_date, min(wages_to_date,
                                                                           7_000_00)),
                          {"401k": deducted_to_date})
     earnings = [Earning("regular", a) for a in amounts]
     check = compute_paycheck(earnings, deductions, KINDS,
                              W4(filing_status=status, step2_checkbox=checkbox,
-                                extra_withholding=extra), "biweekly", YEAR, to_date)
+                                extra_withholding=extra), "biweekly", YEAR, to_date,
+                             supplemental)
     pre = sum(d.amount for d in check.pre_tax)
     post = sum(d.amount for d in check.post_tax)
     assert check.net == check.gross - pre - check.employee_taxes - post
     assert check.net >= 0
+    garnished = sum(d.amount for d in check.post_tax if d.kind == "garnishment")
+    assert garnished <= ccpa_garnishable(check.gross - check.employee_taxes, "biweekly", YEAR)
     base = YEAR.social_security_wage_base_cents
     assert wages_to_date + check.taxes.social_security_wages <= max(base, wages_to_date)
     assert sum(d.amount for d in (*check.pre_tax, *check.post_tax)
