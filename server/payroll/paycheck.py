@@ -36,7 +36,7 @@ class DeductionKind:
     name: str
     pre_tax: frozenset[str]  # which taxes' wages it reduces
     limit: str | None = None  # a key of the tax year's [limits]
-    ccpa_limited: bool = False  # an ordinary garnishment: the CCPA caps it
+    ccpa: str | None = None  # a garnishment the CCPA caps: "support" or "ordinary"
 
 
 def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, DeductionKind]:
@@ -48,12 +48,19 @@ def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, Deducti
         if bases - set(TAX_BASES):
             raise ValueError(f"{path.name}: kinds.{code}.pre_tax: unknown "
                              f"{sorted(bases - set(TAX_BASES))}")
+        ccpa = spec.get("ccpa")
+        if ccpa not in (None, *GARNISHMENT_CLASSES):
+            raise ValueError(f"{path.name}: kinds.{code}.ccpa: one of "
+                             f"{', '.join(GARNISHMENT_CLASSES)}")
+        if ccpa and bases:
+            raise ValueError(f"{path.name}: kinds.{code}: a garnishment is after tax")
         kinds[code] = DeductionKind(code, str(spec.get("name", code)), bases,
-                                    spec.get("limit"), bool(spec.get("ccpa_limited", False)))
+                                    spec.get("limit"), ccpa)
     return kinds
 
 
 PERCENTAGE_METHOD = "percentage method: Worksheet 1A"
+GARNISHMENT_CLASSES = ("support", "ordinary")  # taken in this order, before other deductions
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +148,19 @@ def ccpa_garnishable(disposable: int, frequency: str, year: TaxYear) -> int:
     week). 15 U.S.C. 1673(a)."""
     if disposable <= 0:
         return 0
-    share = disposable * Fraction(year.garnishment_percent) / 100
-    return max(0, min(share.numerator // share.denominator,
+    return max(0, min(_share(disposable, year.garnishment_percent),
                       disposable - year.garnishment_floor_cents[frequency]))
+
+
+def ccpa_support(disposable: int, year: TaxYear) -> int:
+    """What support orders may take of ``disposable`` earnings: the year's support
+    percentage of them, rounded down. 15 U.S.C. 1673(b)(2)."""
+    return _share(disposable, year.garnishment_support_percent) if disposable > 0 else 0
+
+
+def _share(amount: int, percent: Decimal) -> int:
+    share = amount * Fraction(percent) / 100
+    return share.numerator // share.denominator
 
 
 def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction],
@@ -226,20 +243,30 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         sheet, wanted_tax, method = tax.sheet, tax.amount, tax.method
     income_tax = min(wanted_tax, left)
     left -= income_tax
-    # Garnishments: together no more than the CCPA leaves garnishable of the disposable
-    # earnings — gross less what the law requires withheld (voluntary deductions, pre-tax or
-    # not, stay in). What it keeps back shows as the deduction's shortfall.
-    garnishable = ccpa_garnishable(gross - fica - income_tax, frequency, year)
+    # Garnishments first — support orders, then ordinary garnishments — then the voluntary
+    # after-tax deductions, each group in the order listed. The CCPA caps garnishments by the
+    # disposable earnings: gross less what the law requires withheld (voluntary deductions,
+    # pre-tax or not, stay in). Support orders take up to their percentage; ordinary
+    # garnishments what is left of theirs once support is taken (none if support took it
+    # all). What a cap keeps back shows as the deduction's shortfall.
+    disposable = gross - fica - income_tax
+    room = {"support": ccpa_support(disposable, year),
+            "ordinary": ccpa_garnishable(disposable, frequency, year)}
     post: list[DeductionTaken] = []
-    for item in deductions:
-        kind = kinds.get(item.kind)
-        if kind is None:
-            raise ValueError(f"unknown deduction kind {item.kind!r}")
-        if not kind.pre_tax:
-            post.append(take(item, min(left, garnishable) if kind.ccpa_limited else left))
-            left -= post[-1].amount
-            if kind.ccpa_limited:
-                garnishable -= post[-1].amount
+    for group in (*GARNISHMENT_CLASSES, None):
+        for item in deductions:
+            kind = kinds.get(item.kind)
+            if kind is None:
+                raise ValueError(f"unknown deduction kind {item.kind!r}")
+            if kind.pre_tax or kind.ccpa != group:
+                continue
+            taken = take(item, left if group is None else min(left, room[group]))
+            post.append(taken)
+            left -= taken.amount
+            if group == "support":
+                room["ordinary"] = max(room["ordinary"] - taken.amount, 0)
+            if group is not None:
+                room[group] -= taken.amount
     return Paycheck(gross=gross, earnings=tuple(earnings), pre_tax=tuple(pre),
                     post_tax=tuple(post), income_tax_wages=income_tax_wages,
                     income_tax=income_tax, income_tax_shortfall=wanted_tax - income_tax,

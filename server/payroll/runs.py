@@ -178,11 +178,14 @@ async def supplemental_histories(conn: AsyncConnection, employee_ids: Sequence[s
                                  ) -> dict[str, SupplementalHistory]:
     """For an off-cycle run paid on ``pay_date``: per employee, from the approved or posted
     paychecks of this calendar year and the one before, whether regular wages had income
-    tax withheld, the year's supplemental wages so far, and the latest regular paycheck of
-    the year up to ``pay_date`` (the aggregate method adds to it)."""
+    tax withheld, the year's supplemental wages so far (every other off-cycle paycheck of
+    the year, whatever its date, as the wage bases count them), and what the aggregate
+    method adds to: the latest regular paycheck of the year up to ``pay_date`` and the
+    supplemental payments after it up to ``pay_date``."""
     withheld: set[str] = set()
     supplemental: dict[str, int] = defaultdict(int)
-    latest: dict[str, tuple[date, int, int]] = {}
+    regular: dict[str, tuple[date, int, int]] = {}
+    extras: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
     for start in range(0, len(employee_ids), 1000):
         query = (sa.select(paychecks.c.employee_id, pay_runs.c.kind, paychecks.c.pay_date,
                            paychecks.c.income_tax_wages_minor, paychecks.c.income_tax_minor)
@@ -194,20 +197,28 @@ async def supplemental_histories(conn: AsyncConnection, employee_ids: Sequence[s
         if exclude_run is not None:
             query = query.where(paychecks.c.run_id != exclude_run)
         for r in await conn.execute(query):
-            this_year = r.pay_date.year == pay_date.year
+            paid = (r.pay_date, int(r.income_tax_wages_minor), int(r.income_tax_minor))
+            this_year, so_far = r.pay_date.year == pay_date.year, r.pay_date <= pay_date
             if r.kind != "regular":
                 if this_year:
-                    supplemental[r.employee_id] += int(r.income_tax_wages_minor)
+                    supplemental[r.employee_id] += paid[1]
+                    if so_far:
+                        extras[r.employee_id].append(paid)
                 continue
-            if int(r.income_tax_minor) > 0 and r.pay_date <= pay_date:
+            if paid[2] > 0 and so_far:
                 withheld.add(r.employee_id)
-            held = latest.get(r.employee_id)
-            if this_year and r.pay_date <= pay_date and (held is None or r.pay_date > held[0]):
-                latest[r.employee_id] = (r.pay_date, int(r.income_tax_wages_minor),
-                                         int(r.income_tax_minor))
-    return {e: SupplementalHistory(e in withheld, supplemental[e],
-                                   *latest.get(e, (pay_date, 0, 0))[1:])
-            for e in employee_ids}
+            held = regular.get(r.employee_id)
+            if this_year and so_far and (held is None or r.pay_date > held[0]):
+                regular[r.employee_id] = paid
+    out = {}
+    for employee_id in employee_ids:
+        # No regular paycheck this year: no period to add to; the payment stands alone.
+        since, wages, tax = regular.get(employee_id, (date.max, 0, 0))
+        later = [e for e in extras[employee_id] if e[0] >= since]
+        out[employee_id] = SupplementalHistory(
+            employee_id in withheld, supplemental[employee_id],
+            wages + sum(e[1] for e in later), tax + sum(e[2] for e in later))
+    return out
 
 
 def _code(multiplier: Decimal) -> str:
@@ -260,7 +271,9 @@ def _rates_worked(profile: Profile, week: dict[date, dict[Decimal, int]]) -> dic
         rate = profile.rate_on(day)
         if rate is None:
             raise PayrollRefusal(409, f"{profile.employee_id} worked on {day} but has no pay "
-                                      "rate in effect that day", "rates")
+                                      "rate in effect that day (its workweek's overtime "
+                                      "needs every day's rate, in this period or not)",
+                                 "rates")
         rates[day] = rate
     return rates
 

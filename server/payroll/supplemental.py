@@ -7,9 +7,11 @@ integer cents.
 - The rest, if income tax was withheld from the employee's regular wages this calendar year
   or the one before: the optional flat rate (22 %), the Form W-4 not used.
 - Otherwise the aggregate method: the supplemental wages are added to the regular wages of
-  the employee's most recent pay period this year, the withholding is figured on the total
-  as one payment (Worksheet 1A), and what was withheld from those regular wages is
-  subtracted.
+  the employee's most recent pay period this year and to the supplemental wages paid since,
+  the withholding is figured on the total as one payment (Worksheet 1A), and what was
+  withheld from those payments is subtracted.
+- An employee whose Form W-4 claims exemption has nothing withheld, but for the mandatory
+  rate.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from server.payroll.withholding import W4, Worksheet1A, worksheet_1a
 FLAT = "supplemental: optional flat rate"
 AGGREGATE = "supplemental: aggregate method"
 MANDATORY = "supplemental: mandatory flat rate"
+EXEMPT = "supplemental: exempt (Form W-4)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +34,10 @@ class SupplementalHistory:
 
     withheld_from_regular: bool  # income tax withheld from regular wages this year or last
     supplemental_to_date: int = 0  # supplemental income-tax wages paid earlier this year
-    last_regular_wages: int = 0  # income-tax wages of the latest regular paycheck this year
-    last_regular_tax: int = 0  # and the income tax withheld from them
+    # Income-tax wages of the latest regular paycheck this year and of the supplemental
+    # payments since it, and the income tax withheld from them: what the aggregate adds to.
+    aggregate_wages: int = 0
+    aggregate_tax: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +58,15 @@ def supplemental_withholding(wages: int, frequency: str, w4: W4, year: TaxYear,
     rest = wages - mandatory_wages
     methods = [MANDATORY] if mandatory_wages else []
     sheet = None
-    if rest and history.withheld_from_regular:
+    if rest and w4.exempt:
+        tax = 0
+        methods.insert(0, EXEMPT)
+    elif rest and history.withheld_from_regular:
         tax = percent_of(rest, year.supplemental_percent)
         methods.insert(0, FLAT)
     elif rest:
-        sheet = worksheet_1a(history.last_regular_wages + rest, frequency, w4, year)
-        tax = max(sheet.withholding - history.last_regular_tax, 0)
+        sheet = worksheet_1a(history.aggregate_wages + rest, frequency, w4, year)
+        tax = max(sheet.withholding - history.aggregate_tax, 0)
         methods.insert(0, AGGREGATE)
     else:
         tax = 0

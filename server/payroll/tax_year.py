@@ -51,6 +51,7 @@ class TaxYear:
     supplemental_mandatory_percent: Decimal  # on supplemental wages past the threshold
     supplemental_mandatory_over_cents: int  # in the year
     garnishment_percent: Decimal  # of disposable earnings, at most (CCPA, ordinary)
+    garnishment_support_percent: Decimal  # of disposable earnings, at most (support orders)
     garnishment_floor_cents: dict[str, int]  # per pay frequency: disposable pay left alone
 
 
@@ -151,6 +152,8 @@ def load_tax_year(year: int, directory: Path = TAX_DIR) -> TaxYear:
             supplemental_mandatory_over_cents=cents(supplemental["mandatory_over"],
                                                     "supplemental.mandatory_over"),
             garnishment_percent=_percent(garnishment["percent"], "garnishment.percent"),
+            garnishment_support_percent=_percent(garnishment["support_percent"],
+                                                 "garnishment.support_percent"),
             garnishment_floor_cents=floors)
     except KeyError as exc:
         raise TaxYearError(f"{path.name}: missing {exc}") from None

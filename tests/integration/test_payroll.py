@@ -385,3 +385,57 @@ async def test_overtime_in_a_week_with_a_raise_is_paid_on_the_weeks_regular_rate
     html = await server.get(f"/api/v1/payroll/runs/{run['run_id']}/stubs/E200?format=html",
                             headers=payroll)
     assert "overtime 2.00 h x 1.5, on the week&#x27;s regular rate" in await html.text()
+
+
+async def test_the_supplemental_history_reads_this_year_and_last_by_pay_date(
+        central_url: str) -> None:
+    """What an off-cycle run's withholding depends on, read from real paychecks: income tax
+    withheld from regular pay last year counts; the aggregate adds the latest regular
+    paycheck up to the pay date and the off-cycle pay after it; every other off-cycle
+    paycheck of the year counts towards the $1,000,000; drafts and later regular pay do
+    not."""
+    from datetime import date
+
+    from server.payroll.runs import supplemental_histories
+    from server.payroll.supplemental import SupplementalHistory
+    from server.storage.tables import pay_runs, paychecks
+
+    storage = Storage(central_url)
+    await init_database(storage)
+    paid = [  # run, kind, status, pay date, employee, income-tax wages, income tax
+        ("R0", "regular", "posted", date(2025, 12, 19), "E1", 1_000_00, 50_00),
+        ("R1", "regular", "posted", date(2026, 11, 6), "E1", 1_500_00, 0),
+        ("R2", "regular", "approved", date(2026, 11, 20), "E1", 1_600_00, 0),
+        ("R3", "off_cycle", "posted", date(2026, 11, 21), "E1", 300_00, 66_00),
+        ("R4", "off_cycle", "posted", date(2026, 11, 10), "E1", 200_00, 44_00),
+        ("R5", "off_cycle", "posted", date(2026, 12, 15), "E1", 700_00, 154_00),
+        ("R6", "regular", "posted", date(2026, 12, 4), "E1", 9_999_00, 999_00),
+        ("R7", "off_cycle", "draft", date(2026, 11, 22), "E1", 5_000_00, 0),
+        ("R8", "regular", "posted", date(2024, 12, 20), "E2", 1_000_00, 50_00),
+    ]
+    try:
+        async with storage.write() as conn:
+            for run, kind, status, day, employee, wages, tax in paid:
+                await conn.execute(pay_runs.insert().values(
+                    run_id=run, schedule_code="BW", period_start=day, period_end=day,
+                    pay_date=day, kind=kind, status=status, totals={}, created_by="test",
+                    created_at=datetime.now(UTC)))
+                await conn.execute(paychecks.insert().values(
+                    run_id=run, employee_id=employee, store_id="S001", pay_date=day,
+                    gross_minor=wages, income_tax_wages_minor=wages, ss_wages_minor=wages,
+                    medicare_wages_minor=wages, futa_wages_minor=0, income_tax_minor=tax,
+                    ss_employee_minor=0, medicare_employee_minor=0, ss_employer_minor=0,
+                    medicare_employer_minor=0, futa_employer_minor=0, deductions=[],
+                    net_minor=wages - tax, detail={}))
+        async with storage.read() as conn:
+            history = await supplemental_histories(conn, ["E1", "E2", "E3"],
+                                                   date(2026, 11, 27), None)
+            recomputed = await supplemental_histories(conn, ["E1"], date(2026, 11, 21), "R3")
+    finally:
+        await storage.dispose()
+    assert history == {
+        "E1": SupplementalHistory(True, 300_00 + 200_00 + 700_00, 1_600_00 + 300_00, 66_00),
+        "E2": SupplementalHistory(False, 0, 0, 0),  # withheld two years ago: too old
+        "E3": SupplementalHistory(False, 0, 0, 0)}
+    # R3 itself, recomputed at its approval: not its own history
+    assert recomputed["E1"] == SupplementalHistory(True, 200_00 + 700_00, 1_600_00, 0)

@@ -95,6 +95,12 @@ def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> No
                              KINDS, W4(extra_withholding=20_00), "weekly", YEAR, YearToDate())
     assert small.net == 0
     assert small.post_tax[0].shortfall > 0
+    # a garnishment on pay under the CCPA's floor (217.50 a week) takes nothing at all
+    floor = compute_paycheck([Earning("regular", 100_00)],
+                             [EmployeeDeduction("garnishment", amount=5_000_00)],
+                             KINDS, W4(), "weekly", YEAR, YearToDate())
+    assert (floor.post_tax[0].amount, floor.post_tax[0].shortfall) == (0, 5_000_00)
+    assert floor.net == 100_00 - floor.employee_taxes > 0
 
 
 def test_garnishments_take_no_more_than_the_ccpa_allows() -> None:
@@ -116,18 +122,42 @@ def test_garnishments_take_no_more_than_the_ccpa_allows() -> None:
                             [EmployeeDeduction("401k", percent=Decimal(5)), *order],
                             KINDS, W4(), "biweekly", YEAR, YearToDate())
     assert high.income_tax == 144_15 and high.post_tax[0].amount == 425_71
-    # Two garnishments share the one limit, in the order they are listed.
+    # Two garnishments share the one limit, in the order they are listed — and come before
+    # a voluntary after-tax deduction listed first. 2,000 biweekly: income tax 52,000 -
+    # 8,600 = 43,400: 1,240 + 12 % x 23,500 = 4,060 / 26 = 156.15; FICA 124 + 29;
+    # disposable 1,690.85; 25 % = 422.71.
     both = compute_paycheck([Earning("regular", 2_000_00)],
-                            [EmployeeDeduction("garnishment", amount=300_00),
+                            [EmployeeDeduction("other_after_tax", amount=1_500_00),
+                             EmployeeDeduction("garnishment", amount=300_00),
                              EmployeeDeduction("garnishment", amount=300_00)],
                             KINDS, W4(), "biweekly", YEAR, YearToDate())
-    garnishable = ccpa_garnishable(2_000_00 - both.employee_taxes, "biweekly", YEAR)
-    assert [d.amount for d in both.post_tax] == [300_00, garnishable - 300_00]
+    assert both.employee_taxes == 156_15 + 124_00 + 29_00
+    assert [(d.kind, d.amount) for d in both.post_tax] == [
+        ("garnishment", 300_00), ("garnishment", 122_71),
+        ("other_after_tax", 2_000_00 - 309_15 - 422_71)]
+    assert both.net == 0
     # At or under the floor nothing is garnishable, at any frequency.
     for frequency, floor in (("weekly", 217_50), ("biweekly", 435_00),
                              ("semimonthly", 471_25), ("monthly", 942_50)):
         assert ccpa_garnishable(floor, frequency, YEAR) == 0
         assert ccpa_garnishable(floor + 100, frequency, YEAR) == 100
+
+
+def test_support_orders_come_first_and_leave_ordinary_garnishments_the_rest_of_25_percent(
+        ) -> None:
+    """15 U.S.C. 1673(b): support up to 50 % of disposable earnings (the default); an
+    ordinary garnishment only within 25 % less what support took. Disposable 1,690.85 as
+    above: support 300 leaves 122.71 for the garnishment; an order of 850 is cut to 50 %,
+    845.42, and leaves none."""
+    def check(support: int) -> list[tuple[str, int]]:
+        paycheck = compute_paycheck([Earning("regular", 2_000_00)],
+                                    [EmployeeDeduction("garnishment", amount=500_00),
+                                     EmployeeDeduction("support_order", amount=support)],
+                                    KINDS, W4(), "biweekly", YEAR, YearToDate())
+        return [(d.kind, d.amount) for d in paycheck.post_tax]
+
+    assert check(300_00) == [("support_order", 300_00), ("garnishment", 122_71)]
+    assert check(850_00) == [("support_order", 845_42), ("garnishment", 0)]
 
 
 def test_a_401k_larger_than_the_wages_gives_way_to_social_security_and_medicare() -> None:
@@ -187,7 +217,11 @@ def test_net_is_gross_less_everything_to_the_cent(
     assert check.net == check.gross - pre - check.employee_taxes - post
     assert check.net >= 0
     garnished = sum(d.amount for d in check.post_tax if d.kind == "garnishment")
-    assert garnished <= ccpa_garnishable(check.gross - check.employee_taxes, "biweekly", YEAR)
+    disposable = check.gross - check.employee_taxes
+    assert garnished <= ccpa_garnishable(disposable, "biweekly", YEAR) <= disposable // 4
+    supported = sum(d.amount for d in check.post_tax if d.kind == "support_order")
+    assert supported <= disposable // 2 and garnished + supported <= max(
+        disposable // 2, 0)
     base = YEAR.social_security_wage_base_cents
     assert wages_to_date + check.taxes.social_security_wages <= max(base, wages_to_date)
     assert sum(d.amount for d in (*check.pre_tax, *check.post_tax)

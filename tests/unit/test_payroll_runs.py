@@ -89,3 +89,42 @@ def test_overtime_in_a_week_at_one_rate_is_that_rate_times_the_multiplier() -> N
                                monday + timedelta(days=13))
     assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
         ("regular", 2400, 20_00, 800_00), ("overtime", 300, 20_00, 150_00)]
+
+
+def test_overtime_on_the_higher_paid_days_is_also_on_the_weeks_regular_rate() -> None:
+    """FLSA, 9 h a day Monday to Friday, 20.00 then 22.00 from Wednesday: straight time
+    18 h x 20.00 + 27 h x 22.00 = 954.00 over 45 h, a regular rate of 21.20. Friday's 5 h
+    of overtime: 5 x 22.00 + 5 x 0.5 x 21.20 = 163.00 (1.5 x 22.00 would be 165.00: the law's
+    method pays less here, as it allows)."""
+    rules = load_overtime_rules().for_location("TX")
+    monday = date(2026, 11, 16)
+    week = split_workweek({monday + timedelta(days=n): 540 for n in range(5)}, rules).by_day
+    raised = profile((date(2026, 1, 1), 20_00), (date(2026, 11, 18), 22_00))
+    earnings = hourly_earnings(raised, [week], monday, monday + timedelta(days=13))
+    assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
+        ("regular", 1080, 20_00, 360_00), ("regular", 1320, 22_00, 484_00),
+        ("overtime", 300, None, 163_00)]
+
+
+def test_double_time_in_a_blended_week_adds_a_whole_regular_rate() -> None:
+    """California, 13 h on Monday at 20.00 (8 straight, 4 at 1.5, 1 at 2), 8 h Tuesday to
+    Thursday at 22.00: 788.00 over 37 h = 21.2973... an hour. Overtime 4 x 20.00 + 4 x 0.5 x
+    21.2973 = 122.59; double time 20.00 + 21.2973 = 41.30."""
+    rules = load_overtime_rules().for_location("CA")
+    monday = date(2026, 11, 16)
+    week = split_workweek({monday: 780, **{monday + timedelta(days=n): 480
+                                           for n in range(1, 4)}}, rules).by_day
+    raised = profile((date(2026, 1, 1), 20_00), (date(2026, 11, 17), 22_00))
+    earnings = hourly_earnings(raised, [week], monday, monday + timedelta(days=13))
+    assert [(e.code, e.minutes, e.rate, e.amount) for e in earnings] == [
+        ("regular", 480, 20_00, 160_00), ("regular", 1440, 22_00, 528_00),
+        ("overtime", 240, None, 122_59), ("double_time", 60, None, 41_30)]
+
+
+def test_a_day_without_a_rate_in_the_same_week_but_another_period_is_refused() -> None:
+    """The week's regular rate needs every worked day's rate, even a day the run does not
+    pay (the week straddles two periods)."""
+    week = {date(2026, 11, 15): {Decimal(1): 480}, date(2026, 11, 16): {Decimal(1): 480}}
+    with pytest.raises(PayrollRefusal, match=r"2026-11-15.*in this period or not"):
+        hourly_earnings(profile((date(2026, 11, 16), 20_00)), [week], date(2026, 11, 16),
+                        date(2026, 11, 29))

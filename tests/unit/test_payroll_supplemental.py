@@ -13,6 +13,7 @@ from server.payroll.paycheck import (
 )
 from server.payroll.supplemental import (
     AGGREGATE,
+    EXEMPT,
     FLAT,
     MANDATORY,
     SupplementalHistory,
@@ -36,13 +37,29 @@ def test_without_withheld_regular_pay_the_aggregate_method_applies() -> None:
     # Regular 400.00 biweekly, nothing withheld; + 1,000.00 = 1,400.00 as one payment:
     # x 26 = 36,400 - 8,600 = 27,800; 1,240 + 12 % x (27,800 - 19,900) = 2,188 / 26 =
     # 84.1538 -> 84.15, less the 0 withheld = 84.15.
-    history = SupplementalHistory(withheld_from_regular=False, last_regular_wages=400_00)
+    history = SupplementalHistory(withheld_from_regular=False, aggregate_wages=400_00)
     tax = supplemental_withholding(1_000_00, "biweekly", W4(), YEAR, history)
     assert (tax.amount, tax.method) == (84_15, AGGREGATE)
     assert tax.sheet is not None and tax.sheet.line_1a == 1_400_00
     # An employee exempt from withholding has none withheld on the aggregate either.
     assert supplemental_withholding(1_000_00, "biweekly", W4(exempt=True), YEAR,
                                     history).amount == 0
+
+
+def test_a_second_payment_in_the_period_is_aggregated_with_the_first() -> None:
+    """Publication 15: earlier supplemental payments of the period join the regular wages
+    in the aggregate, and what they withheld is subtracted too. Regular 400.00 + an earlier
+    bonus of 1,000.00 (84.15 withheld) + this 500.00 = 1,900.00: x 26 = 49,400 - 8,600 =
+    40,800; 1,240 + 12 % x 20,900 = 3,748 / 26 = 144.15; less 84.15 = 60.00."""
+    history = SupplementalHistory(withheld_from_regular=False, aggregate_wages=1_400_00,
+                                  aggregate_tax=84_15)
+    assert supplemental_withholding(500_00, "biweekly", W4(), YEAR, history).amount == 60_00
+
+
+def test_an_exempt_w4_has_nothing_withheld_but_the_mandatory_rate() -> None:
+    tax = supplemental_withholding(1_000_00, "weekly", W4(exempt=True), YEAR,
+                                   SupplementalHistory(withheld_from_regular=True))
+    assert (tax.amount, tax.method) == (0, EXEMPT)
 
 
 def test_supplemental_wages_past_a_million_take_37_percent_whatever_the_w4() -> None:
