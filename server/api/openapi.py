@@ -381,7 +381,8 @@ OPERATIONS.update({
     "PUT /api/v1/payroll/employees/{employee_id}/deductions": op(
         "PayProfile", errors=(404,), body=obj(deductions={
             "type": "array", "maxItems": 20, "items": obj(
-                ["kind"], kind=STR, amount=MONEY, percent=STR, annual_cap=MONEY)})),
+                ["kind"], kind=STR, amount=MONEY, percent=STR, annual_cap=MONEY,
+                reference={"type": "string", "minLength": 1, "maxLength": 64})})),
     "GET /api/v1/payroll/timesheets": op("TimesheetList", params=(
         {**query("week_start", "The workweek's first day (YYYY-MM-DD)", DATE),
          "required": True},
@@ -440,7 +441,8 @@ SCHEMAS.update({
                                              created_by=STR)},
         deductions={"type": "array", "items": obj(kind=STR, amount=NULLABLE_MONEY,
                                                   percent=NULLABLE_STR,
-                                                  annual_cap=NULLABLE_MONEY)},
+                                                  annual_cap=NULLABLE_MONEY,
+                                                  reference=NULLABLE_STR)},
         updated_at=INSTANT),
     "Timesheet": obj(employee_id=STR, week_start=DATE, week_end=DATE,
                      status={"enum": ["open", "closed", "approved"]}, rule_set=STR,

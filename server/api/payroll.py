@@ -168,7 +168,7 @@ async def _profile_json(conn: Any, employee_id: str) -> dict[str, Any]:
                  pay_rates.c.employee_id == employee_id)
                  .order_by(pay_rates.c.effective_from))]
     cuts = [{"kind": d.kind, "amount": _money(d.amount_minor), "percent": d.percent,
-             "annual_cap": _money(d.annual_cap_minor)}
+             "annual_cap": _money(d.annual_cap_minor), "reference": d.reference}
             for d in await conn.execute(sa.select(employee_deductions).where(
                 employee_deductions.c.employee_id == employee_id)
                 .order_by(employee_deductions.c.position))]
@@ -296,7 +296,8 @@ async def add_rate(request: web.Request) -> web.Response:
 async def put_deductions(request: web.Request) -> web.Response:
     """The employee's standing deductions, in the order they are taken (replacing the list):
     each a kind (config/payroll/deductions.toml) with an amount per paycheck or a percentage
-    of gross, and an optional annual cap."""
+    of gross, an optional annual cap and an optional reference (which order or plan: two
+    deductions of one kind with caps need different references, each keeping its own)."""
     body = await read_json_object(request)
     employee_id = request.match_info["employee_id"]
     items = body.get("deductions")
@@ -325,12 +326,27 @@ async def put_deductions(request: web.Request) -> web.Response:
                 raise Problem(422, f"{where}.percent: a decimal string above 0, at most 100",
                               field=f"{where}.percent")
         cap = item.get("annual_cap")
+        reference = item.get("reference")
+        if reference is not None and (not isinstance(reference, str)
+                                      or not 0 < len(reference) <= 64):
+            raise Problem(422, f"{where}.reference: text of 1 to 64 characters",
+                          field=f"{where}.reference")
+        order = (item["kind"], reference)
+        twin = next((i for i, other in enumerate(items[:index])
+                     if isinstance(other, dict)
+                     and (other.get("kind"), other.get("reference")) == order
+                     and (cap is not None or other.get("annual_cap") is not None)), None)
+        if twin is not None:
+            raise Problem(422, f"{where}.reference: deductions[{twin}] is a {item['kind']} "
+                               "with the same reference; with an annual cap each needs its "
+                               "own (a case number, say)", field=f"{where}.reference")
         rows.append({"employee_id": employee_id, "position": index, "kind": item["kind"],
                      "amount_minor": None if amount is None
                      else money_field(request, amount, f"{where}.amount"),
                      "percent": percent,
                      "annual_cap_minor": None if cap is None
-                     else money_field(request, cap, f"{where}.annual_cap")})
+                     else money_field(request, cap, f"{where}.annual_cap"),
+                     "reference": reference})
     async with request.app[keys.STORAGE].write() as conn:
         if (await conn.execute(sa.select(employee_pay.c.employee_id).where(
                 employee_pay.c.employee_id == employee_id))).first() is None:

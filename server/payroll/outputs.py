@@ -76,13 +76,13 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
             sa.or_(pay_runs.c.status.in_(["approved", "posted"]),
                    pay_runs.c.run_id == run.run_id))))
     earnings_ytd: dict[str, int] = defaultdict(int)
-    deductions_ytd: dict[str, int] = defaultdict(int)
+    deductions_ytd: dict[tuple[str, str], int] = defaultdict(int)  # (kind, reference)
     taxes_ytd: dict[str, int] = defaultdict(int)
     for past in history:
         for e in past.detail["earnings"]:
             earnings_ytd[e["code"]] += int(e["amount_minor"])
         for d in past.deductions:
-            deductions_ytd[d["kind"]] += int(d["amount_minor"])
+            deductions_ytd[(d["kind"], d.get("reference") or "")] += int(d["amount_minor"])
         for _, column in (*TAX_COLUMNS, *EMPLOYER_COLUMNS):
             taxes_ytd[column] += int(getattr(past, column))
         taxes_ytd["gross_minor"] += int(past.gross_minor)
@@ -99,9 +99,12 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
                       "multiplier": e["multiplier"], "current": money(int(e["amount_minor"])),
                       "ytd": money(earnings_ytd[e["code"]])}
                      for e in row.detail["earnings"]],
-        "deductions": [{"kind": d["kind"], "name": d["name"], "pre_tax": d["pre_tax"],
-                        "current": money(int(d["amount_minor"])),
-                        "ytd": money(deductions_ytd[d["kind"]])} for d in row.deductions],
+        "deductions": [{"kind": d["kind"], "reference": d.get("reference"),
+                        "name": d["name"] + (f" ({d['reference']})" if d.get("reference")
+                                             else ""),
+                        "pre_tax": d["pre_tax"], "current": money(int(d["amount_minor"])),
+                        "ytd": money(deductions_ytd[(d["kind"], d.get("reference") or "")])}
+                       for d in row.deductions],
         "taxes": [{"name": name, "current": money(int(getattr(row, column))),
                    "ytd": money(taxes_ytd[column])} for name, column in TAX_COLUMNS],
         "employer_taxes": [{"name": name, "current": money(int(getattr(row, column))),

@@ -87,6 +87,11 @@ class EmployeeDeduction:
     amount: int | None = None
     percent: Decimal | None = None
     annual_cap: int | None = None
+    reference: str | None = None  # which order: an annual cap is kept per kind and reference
+
+    @property
+    def order(self) -> tuple[str, str]:
+        return (self.kind, self.reference or "")
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.percent is None):
@@ -105,6 +110,7 @@ class YearToDate:
 
     tax_wages: TaxWagesToDate = field(default_factory=TaxWagesToDate)
     deductions: dict[str, int] = field(default_factory=dict)  # per deduction kind
+    by_order: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,7 @@ class DeductionTaken:
     pre_tax: bool
     amount: int
     shortfall: int = 0  # what the wages could not cover
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,13 +185,13 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         kind = kinds.get(code)
         if kind is not None and kind.limit:
             used_by_limit[kind.limit] = used_by_limit.get(kind.limit, 0) + total
-    taken_by_kind: dict[str, int] = {}
+    taken_by_order: dict[tuple[str, str], int] = {}
 
     def wanted(item: EmployeeDeduction, kind: DeductionKind) -> int:
         amount = item.amount if item.amount is not None else \
             percent_of(gross, item.percent or Decimal(0))
         if item.annual_cap is not None:
-            so_far = to_date.deductions.get(item.kind, 0) + taken_by_kind.get(item.kind, 0)
+            so_far = to_date.by_order.get(item.order, 0) + taken_by_order.get(item.order, 0)
             amount = min(amount, max(item.annual_cap - so_far, 0))
         if kind.limit:
             cap = limits.get(kind.limit)
@@ -199,10 +206,11 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
             raise ValueError(f"unknown deduction kind {item.kind!r}")
         amount = wanted(item, kind)
         got = min(amount, available)
-        taken_by_kind[item.kind] = taken_by_kind.get(item.kind, 0) + got
+        taken_by_order[item.order] = taken_by_order.get(item.order, 0) + got
         if kind.limit:
             used_by_limit[kind.limit] = used_by_limit.get(kind.limit, 0) + got
-        return DeductionTaken(item.kind, kind.name, bool(kind.pre_tax), got, amount - got)
+        return DeductionTaken(item.kind, kind.name, bool(kind.pre_tax), got, amount - got,
+                              item.reference)
 
     pre: list[DeductionTaken] = []
     left = gross
@@ -226,9 +234,9 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
             continue
         give = min(taken.amount, fica - left)
         pre[index] = DeductionTaken(taken.kind, taken.name, True, taken.amount - give,
-                                    taken.shortfall + give)
+                                    taken.shortfall + give, taken.reference)
         left += give
-        taken_by_kind[taken.kind] -= give
+        taken_by_order[(taken.kind, taken.reference or "")] -= give
         if kinds[taken.kind].limit:
             used_by_limit[kinds[taken.kind].limit or ""] -= give
     reduced["income_tax"] = sum(d.amount for d in pre if "income_tax" in kinds[d.kind].pre_tax)

@@ -131,7 +131,8 @@ async def load_profiles(conn: AsyncConnection, schedule: PaySchedule | None,
             cuts[r.employee_id].append(EmployeeDeduction(
                 r.kind, amount=None if r.amount_minor is None else int(r.amount_minor),
                 percent=None if r.percent is None else Decimal(r.percent),
-                annual_cap=None if r.annual_cap_minor is None else int(r.annual_cap_minor)))
+                annual_cap=None if r.annual_cap_minor is None else int(r.annual_cap_minor),
+                reference=r.reference))
     return {r.employee_id: Profile(r.employee_id, r.name, r.pay_type, r.home_store_id,
                                    PaySchedule(r.code, r.frequency, r.anchor,
                                                int(r.pay_lag_days)),
@@ -147,6 +148,7 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
     out: dict[str, YearToDate] = {}
     sums: dict[str, list[int]] = {}
     kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    orders: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     for start in range(0, len(employee_ids), 1000):
         chunk = list(employee_ids[start:start + 1000])
         query = (sa.select(paychecks.c.employee_id, paychecks.c.ss_wages_minor,
@@ -166,10 +168,13 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
             total[2] += int(r.futa_wages_minor)
             for item in r.deductions:
                 kinds[r.employee_id][item["kind"]] += int(item["amount_minor"])
+                orders[r.employee_id][(item["kind"], item.get("reference") or "")] += \
+                    int(item["amount_minor"])
     for employee_id in employee_ids:
         ss, medicare, futa = sums.get(employee_id, [0, 0, 0])
         out[employee_id] = YearToDate(TaxWagesToDate(ss, medicare, futa),
-                                      dict(kinds.get(employee_id, {})))
+                                      dict(kinds.get(employee_id, {})),
+                                      dict(orders.get(employee_id, {})))
     return out
 
 
@@ -318,7 +323,8 @@ def paycheck_row(run_id: str, pay_date: date, profile: Profile, check: Paycheck,
         "medicare_employer_minor": taxes.medicare_employer,
         "futa_employer_minor": taxes.futa_employer,
         "deductions": [{"kind": d.kind, "name": d.name, "pre_tax": d.pre_tax,
-                        "amount_minor": d.amount, "shortfall_minor": d.shortfall}
+                        "amount_minor": d.amount, "shortfall_minor": d.shortfall,
+                        "reference": d.reference}
                        for d in (*check.pre_tax, *check.post_tax)],
         "net_minor": check.net,
         "detail": {

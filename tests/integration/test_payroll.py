@@ -439,3 +439,47 @@ async def test_the_supplemental_history_reads_this_year_and_last_by_pay_date(
         "E3": SupplementalHistory(False, 0, 0, 0)}
     # R3 itself, recomputed at its approval: not its own history
     assert recomputed["E1"] == SupplementalHistory(True, 200_00 + 700_00, 1_600_00, 0)
+
+
+async def test_two_garnishment_orders_keep_their_own_caps_across_runs(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    """Two court orders of the same kind, told apart by their reference: each stops at its
+    own cap over the year's runs, and the stub shows each with its own year to date. Two
+    capped deductions of one kind without distinct references are refused."""
+    headers, _ = await _head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    payroll, admin = headers["payroll"], headers["admin"]
+    await _ok(await server.put("/api/v1/payroll/schedules/WK", headers=payroll, json={
+        "frequency": "weekly", "anchor": "2026-11-16", "pay_lag_days": 3}))
+    await _ok(await server.put("/api/v1/employees/E9", headers=admin, json={
+        "name": "Dee", "role": "manager", "pin": "9999"}))
+    await _ok(await server.put("/api/v1/payroll/employees/E9", headers=payroll, json={
+        "pay_type": "salaried", "home_store_id": "S001", "work_state": "TX",
+        "schedule": "WK", "w4": {"filing_status": "married_jointly"}}))
+    await _ok(await server.post("/api/v1/payroll/employees/E9/rates", headers=payroll,
+                                json={"effective_from": "2026-01-01", "rate": "52000.00"}),
+              201)
+    same = [{"kind": "garnishment", "amount": "100.00", "annual_cap": "150.00"},
+            {"kind": "garnishment", "amount": "50.00", "annual_cap": "1000.00"}]
+    refused = await server.put("/api/v1/payroll/employees/E9/deductions", headers=payroll,
+                               json={"deductions": same})
+    await assert_problem(refused, 422, "deductions[1].reference", "own")
+    profile = await _ok(await server.put(
+        "/api/v1/payroll/employees/E9/deductions", headers=payroll, json={"deductions": [
+            {**same[0], "reference": "case B"}, {**same[1], "reference": "case A"}]}))
+    assert [d["reference"] for d in profile["deductions"]] == ["case B", "case A"]
+    stubs = []
+    for week in ("2026-11-02", "2026-11-09"):  # two ended weeks
+        run = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
+            "schedule": "WK", "period_start": week}), 201)
+        await _ok(await server.post(f"/api/v1/payroll/runs/{run['run_id']}/approve",
+                                    headers=payroll))
+        stubs.append(await _ok(await server.get(
+            f"/api/v1/payroll/runs/{run['run_id']}/stubs/E9", headers=payroll)))
+    lines = [[(d["name"], d["current"], d["ytd"]) for d in stub["deductions"]]
+             for stub in stubs]
+    assert lines == [
+        [("Wage garnishment (case B)", "100.00", "100.00"),
+         ("Wage garnishment (case A)", "50.00", "50.00")],
+        [("Wage garnishment (case B)", "50.00", "150.00"),  # its cap reached
+         ("Wage garnishment (case A)", "50.00", "100.00")]]

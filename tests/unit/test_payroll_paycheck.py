@@ -83,7 +83,8 @@ def test_the_401k_stops_at_the_years_limit() -> None:
 
 
 def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> None:
-    to_date = YearToDate(deductions={"garnishment": 900_00})
+    to_date = YearToDate(deductions={"garnishment": 900_00},
+                         by_order={("garnishment", ""): 900_00})
     check = compute_paycheck([Earning("regular", 1_000_00)],
                              [EmployeeDeduction("garnishment", amount=5_000_00,
                                                 annual_cap=1_000_00)],
@@ -101,6 +102,21 @@ def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> No
                              KINDS, W4(), "weekly", YEAR, YearToDate())
     assert (floor.post_tax[0].amount, floor.post_tax[0].shortfall) == (0, 5_000_00)
     assert floor.net == 100_00 - floor.employee_taxes > 0
+
+
+def test_two_orders_of_one_kind_keep_their_own_annual_caps() -> None:
+    """Case A has 100.00 left of its 1,000.00 this year; case B 150.00 of 150.00 — each
+    takes its own, however much the other took (2,000 biweekly: 422.71 garnishable)."""
+    to_date = YearToDate(deductions={"garnishment": 900_00},
+                         by_order={("garnishment", "case A"): 900_00})
+    check = compute_paycheck([Earning("regular", 2_000_00)],
+                             [EmployeeDeduction("garnishment", amount=300_00,
+                                                annual_cap=1_000_00, reference="case A"),
+                              EmployeeDeduction("garnishment", amount=300_00,
+                                                annual_cap=150_00, reference="case B")],
+                             KINDS, W4(), "biweekly", YEAR, to_date)
+    assert [(d.reference, d.amount) for d in check.post_tax] == [("case A", 100_00),
+                                                                 ("case B", 150_00)]
 
 
 def test_garnishments_take_no_more_than_the_ccpa_allows() -> None:
