@@ -96,6 +96,24 @@ async def _ok(resp: Any, status: int = 200) -> Any:
     return await resp.json()
 
 
+async def _salaried_weekly(server: Any, headers: dict[str, dict[str, str]], employee: str,
+                           name: str, yearly: str) -> None:
+    """A weekly schedule (weeks from Monday 2026-11-16, paid 3 days on) and a salaried
+    manager in Texas on it, married filing jointly, paid ``yearly`` since January."""
+    payroll = headers["payroll"]
+    await _ok(await server.put("/api/v1/payroll/schedules/WK", headers=payroll, json={
+        "frequency": "weekly", "anchor": "2026-11-16", "pay_lag_days": 3}))
+    await _ok(await server.put(f"/api/v1/employees/{employee}", headers=headers["admin"],
+                               json={"name": name, "role": "manager", "pin": "7777"}))
+    await _ok(await server.put(f"/api/v1/payroll/employees/{employee}", headers=payroll,
+                               json={"pay_type": "salaried", "home_store_id": "S001",
+                                     "work_state": "TX", "schedule": "WK",
+                                     "w4": {"filing_status": "married_jointly"}}))
+    await _ok(await server.post(f"/api/v1/payroll/employees/{employee}/rates",
+                                headers=payroll,
+                                json={"effective_from": "2026-01-01", "rate": yearly}), 201)
+
+
 async def test_punches_to_paycheck(server_settings: Any, agent_settings_factory: Any,
                                    aiohttp_client: Any) -> None:
     headers, store_token = await _head_office(server_settings)
@@ -283,17 +301,8 @@ async def test_the_nightly_job_drafts_once_and_an_off_cycle_run_corrects(
 
     headers, _ = await _head_office(server_settings)
     server = await aiohttp_client(create_server(server_settings))
-    payroll, admin = headers["payroll"], headers["admin"]
-    await _ok(await server.put("/api/v1/payroll/schedules/WK", headers=payroll, json={
-        "frequency": "weekly", "anchor": "2026-11-16", "pay_lag_days": 3}))
-    await _ok(await server.put("/api/v1/employees/E7", headers=admin, json={
-        "name": "Cleo", "role": "manager", "pin": "7777"}))
-    await _ok(await server.put("/api/v1/payroll/employees/E7", headers=payroll, json={
-        "pay_type": "salaried", "home_store_id": "S001", "work_state": "TX",
-        "schedule": "WK", "w4": {"filing_status": "married_jointly"}}))
-    await _ok(await server.post("/api/v1/payroll/employees/E7/rates", headers=payroll,
-                                json={"effective_from": "2026-01-01", "rate": "78000.00"}),
-              201)
+    payroll = headers["payroll"]
+    await _salaried_weekly(server, headers, "E7", "Cleo", "78000.00")
     storage, ctx = server.server.app[keys.STORAGE], server.server.app[keys.PAYROLL]
     first = await run_payroll_nightly(storage, ctx, "2026-11-25", today=date(2026, 11, 25))
     again = await run_payroll_nightly(storage, ctx, "2026-11-25", today=date(2026, 11, 25))
@@ -448,17 +457,8 @@ async def test_two_garnishment_orders_keep_their_own_caps_across_runs(
     capped deductions of one kind without distinct references are refused."""
     headers, _ = await _head_office(server_settings)
     server = await aiohttp_client(create_server(server_settings))
-    payroll, admin = headers["payroll"], headers["admin"]
-    await _ok(await server.put("/api/v1/payroll/schedules/WK", headers=payroll, json={
-        "frequency": "weekly", "anchor": "2026-11-16", "pay_lag_days": 3}))
-    await _ok(await server.put("/api/v1/employees/E9", headers=admin, json={
-        "name": "Dee", "role": "manager", "pin": "9999"}))
-    await _ok(await server.put("/api/v1/payroll/employees/E9", headers=payroll, json={
-        "pay_type": "salaried", "home_store_id": "S001", "work_state": "TX",
-        "schedule": "WK", "w4": {"filing_status": "married_jointly"}}))
-    await _ok(await server.post("/api/v1/payroll/employees/E9/rates", headers=payroll,
-                                json={"effective_from": "2026-01-01", "rate": "52000.00"}),
-              201)
+    payroll = headers["payroll"]
+    await _salaried_weekly(server, headers, "E9", "Dee", "52000.00")
     same = [{"kind": "garnishment", "amount": "100.00", "annual_cap": "150.00"},
             {"kind": "garnishment", "amount": "50.00", "annual_cap": "1000.00"}]
     refused = await server.put("/api/v1/payroll/employees/E9/deductions", headers=payroll,
