@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from config.settings import PayrollSettings
 from server.payroll.bank import BankVault
 from server.payroll.nacha import Credit, Originator, build_ppd_file
-from server.payroll.paycheck import PERCENTAGE_METHOD
+from server.payroll.paycheck import PERCENTAGE_METHOD, deduction_order
 from server.payroll.timekeeping import PayrollRefusal
 from server.storage.tables import employee_pay, pay_runs, paychecks
 from sync.money import format_minor
@@ -76,13 +76,14 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
             sa.or_(pay_runs.c.status.in_(["approved", "posted"]),
                    pay_runs.c.run_id == run.run_id))))
     earnings_ytd: dict[str, int] = defaultdict(int)
-    deductions_ytd: dict[tuple[str, str], int] = defaultdict(int)  # (kind, reference)
+    deductions_ytd: dict[tuple[str, str], int] = defaultdict(int)  # by deduction_order
     taxes_ytd: dict[str, int] = defaultdict(int)
     for past in history:
         for e in past.detail["earnings"]:
             earnings_ytd[e["code"]] += int(e["amount_minor"])
         for d in past.deductions:
-            deductions_ytd[(d["kind"], d.get("reference") or "")] += int(d["amount_minor"])
+            deductions_ytd[deduction_order(d["kind"], d.get("reference"))] += \
+                int(d["amount_minor"])
         for _, column in (*TAX_COLUMNS, *EMPLOYER_COLUMNS):
             taxes_ytd[column] += int(getattr(past, column))
         taxes_ytd["gross_minor"] += int(past.gross_minor)
@@ -103,7 +104,8 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
                         "name": d["name"] + (f" ({d['reference']})" if d.get("reference")
                                              else ""),
                         "pre_tax": d["pre_tax"], "current": money(int(d["amount_minor"])),
-                        "ytd": money(deductions_ytd[(d["kind"], d.get("reference") or "")])}
+                        "ytd": money(deductions_ytd[deduction_order(d["kind"],
+                                                                    d.get("reference"))])}
                        for d in row.deductions],
         "taxes": [{"name": name, "current": money(int(getattr(row, column))),
                    "ytd": money(taxes_ytd[column])} for name, column in TAX_COLUMNS],

@@ -60,6 +60,12 @@ def load_deduction_kinds(path: Path = DEDUCTION_KINDS_FILE) -> dict[str, Deducti
 
 
 PERCENTAGE_METHOD = "percentage method: Worksheet 1A"
+
+
+def deduction_order(kind: str, reference: str | None) -> tuple[str, str]:
+    """Which order (or plan) a deduction belongs to: its annual cap and year to date are
+    kept per kind and reference."""
+    return (kind, reference or "")
 GARNISHMENT_CLASSES = ("support", "ordinary")  # taken in this order, before other deductions
 
 
@@ -91,7 +97,7 @@ class EmployeeDeduction:
 
     @property
     def order(self) -> tuple[str, str]:
-        return (self.kind, self.reference or "")
+        return deduction_order(self.kind, self.reference)
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.percent is None):
@@ -109,8 +115,15 @@ class YearToDate:
     """What earlier paychecks of the year already paid, withheld and deducted."""
 
     tax_wages: TaxWagesToDate = field(default_factory=TaxWagesToDate)
-    deductions: dict[str, int] = field(default_factory=dict)  # per deduction kind
-    by_order: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, reference)
+    by_order: dict[tuple[str, str], int] = field(default_factory=dict)  # deduction_order
+
+    @property
+    def deductions(self) -> dict[str, int]:
+        """Per deduction kind (what the year's limits count)."""
+        out: dict[str, int] = {}
+        for (kind, _), amount in self.by_order.items():
+            out[kind] = out.get(kind, 0) + amount
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +249,7 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         pre[index] = DeductionTaken(taken.kind, taken.name, True, taken.amount - give,
                                     taken.shortfall + give, taken.reference)
         left += give
-        taken_by_order[(taken.kind, taken.reference or "")] -= give
+        taken_by_order[deduction_order(taken.kind, taken.reference)] -= give
         if kinds[taken.kind].limit:
             used_by_limit[kinds[taken.kind].limit or ""] -= give
     reduced["income_tax"] = sum(d.amount for d in pre if "income_tax" in kinds[d.kind].pre_tax)

@@ -35,6 +35,7 @@ from server.payroll.paycheck import (
     Paycheck,
     YearToDate,
     compute_paycheck,
+    deduction_order,
     hourly_earning,
 )
 from server.payroll.schedule import PaySchedule, period_of
@@ -147,7 +148,6 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
     whatever their order, no wage base or limit is ever counted twice."""
     out: dict[str, YearToDate] = {}
     sums: dict[str, list[int]] = {}
-    kinds: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     orders: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
     for start in range(0, len(employee_ids), 1000):
         chunk = list(employee_ids[start:start + 1000])
@@ -167,13 +167,11 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
             total[1] += int(r.medicare_wages_minor)
             total[2] += int(r.futa_wages_minor)
             for item in r.deductions:
-                kinds[r.employee_id][item["kind"]] += int(item["amount_minor"])
-                orders[r.employee_id][(item["kind"], item.get("reference") or "")] += \
-                    int(item["amount_minor"])
+                orders[r.employee_id][deduction_order(item["kind"], item.get("reference"))] \
+                    += int(item["amount_minor"])
     for employee_id in employee_ids:
         ss, medicare, futa = sums.get(employee_id, [0, 0, 0])
         out[employee_id] = YearToDate(TaxWagesToDate(ss, medicare, futa),
-                                      dict(kinds.get(employee_id, {})),
                                       dict(orders.get(employee_id, {})))
     return out
 

@@ -74,7 +74,7 @@ def test_additional_medicare_from_the_paycheck_that_crosses_200000() -> None:
 
 
 def test_the_401k_stops_at_the_years_limit() -> None:
-    to_date = YearToDate(deductions={"401k": 24_000_00})
+    to_date = YearToDate(by_order={("401k", ""): 24_000_00})
     check = compute_paycheck([Earning("salary", 10_000_00)],
                              [EmployeeDeduction("401k", percent=Decimal(50))], KINDS, W4(),
                              "monthly", YEAR, to_date)
@@ -83,8 +83,7 @@ def test_the_401k_stops_at_the_years_limit() -> None:
 
 
 def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> None:
-    to_date = YearToDate(deductions={"garnishment": 900_00},
-                         by_order={("garnishment", ""): 900_00})
+    to_date = YearToDate(by_order={("garnishment", ""): 900_00})
     check = compute_paycheck([Earning("regular", 1_000_00)],
                              [EmployeeDeduction("garnishment", amount=5_000_00,
                                                 annual_cap=1_000_00)],
@@ -107,8 +106,7 @@ def test_a_garnishment_stops_at_its_balance_and_never_makes_net_negative() -> No
 def test_two_orders_of_one_kind_keep_their_own_annual_caps() -> None:
     """Case A has 100.00 left of its 1,000.00 this year; case B 150.00 of 150.00 — each
     takes its own, however much the other took (2,000 biweekly: 422.71 garnishable)."""
-    to_date = YearToDate(deductions={"garnishment": 900_00},
-                         by_order={("garnishment", "case A"): 900_00})
+    to_date = YearToDate(by_order={("garnishment", "case A"): 900_00})
     check = compute_paycheck([Earning("regular", 2_000_00)],
                              [EmployeeDeduction("garnishment", amount=300_00,
                                                 annual_cap=1_000_00, reference="case A"),
@@ -222,7 +220,7 @@ def test_net_is_gross_less_everything_to_the_cent(
     """Regular paychecks and off-cycle ones (supplemental wages) alike."""
     to_date = YearToDate(TaxWagesToDate(wages_to_date, wages_to_date, min(wages_to_date,
                                                                           7_000_00)),
-                         {"401k": deducted_to_date})
+                         {("401k", ""): deducted_to_date})
     earnings = [Earning("regular", a) for a in amounts]
     check = compute_paycheck(earnings, deductions, KINDS,
                              W4(filing_status=status, step2_checkbox=checkbox,
