@@ -79,7 +79,8 @@ async def _check_already_held(conn: AsyncConnection, store_id: str,
 
 
 async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: datetime,
-                  zone: ZoneInfo) -> None:
+                  zone: ZoneInfo) -> set[int]:
+    """Record the events raw and project them; the seqs of the sales projected."""
     await insert_rows(conn, store_events, [
         {"store_id": e.store_id, "seq": e.seq, "event_id": e.event_id, "kind": e.kind,
          "recorded_at": e.recorded_at, "business_date": date.fromisoformat(e.business_date),
@@ -90,21 +91,23 @@ async def _record(conn: AsyncConnection, events: list[StoreEvent], received_at: 
         await check_sales(conn, sale_events)
     try:
         async with conn.begin_nested():
-            await project(conn, events, zone)
+            return await project(conn, events, zone)
     except _UNPROJECTABLE:
         # One odd event must not cost the others their projection, nor block the queue:
         # project them one by one and keep (and log) the ones head office cannot project.
+        projected: set[int] = set()
         for event in events:
             try:
                 async with conn.begin_nested():
-                    await project(conn, [event], zone)
+                    projected |= await project(conn, [event], zone)
             except _UNPROJECTABLE as exc:
                 log.warning("store %s seq %s: %s not projected (%r); raw event kept",
                             event.store_id, event.seq, event.kind, exc)
+        return projected
 
 
 async def _post(conn: AsyncConnection, events: list[StoreEvent], accounting: Accounting,
-                recording: Coroutine[Any, Any, None]) -> None:
+                recording: Coroutine[Any, Any, set[int]]) -> None:
     """Record the events (``recording``) and post them to the books. What posting reads is
     read first; then the entries are drafted (pure Python, on this thread) while the
     database thread records and projects the events, and written once that is done — the
@@ -127,8 +130,8 @@ async def _post(conn: AsyncConnection, events: list[StoreEvent], accounting: Acc
         if not recorded.cancelled():
             recorded.exception()  # seen: the drafting's error is the one to raise
         raise
-    await recorded
-    await _write_posting(conn, events, lambda: write_planned(conn, plan))
+    projected_sales = await recorded
+    await _write_posting(conn, events, lambda: write_planned(conn, plan, projected_sales))
 
 
 async def _write_posting(conn: AsyncConnection, events: list[StoreEvent],

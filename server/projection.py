@@ -231,8 +231,9 @@ _BUILDERS = {
 }
 
 
-async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInfo) -> None:
-    """Write what ``events`` add; all of it or (the caller's savepoint) none of it."""
+async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInfo) -> set[int]:
+    """Write what ``events`` add; all of it or (the caller's savepoint) none of it. Returns
+    the seqs of the sales it projected (a sale whose id is already held is not)."""
     rows = rows_for(events, zone)
     if rows.sales:
         # The new rows' ids come back from the insert itself: looking them up afterwards
@@ -259,6 +260,7 @@ async def project(conn: AsyncConnection, events: list[StoreEvent], zone: ZoneInf
         await add_to_rows(conn, sales_daily, ("store_id", "business_date"), [
             {"store_id": store_id, "business_date": day, **sums}
             for (store_id, day), sums in rows.daily.items()], DAILY_FIELDS)
+    return {int(sale["seq"]) for sale in rows.sales}
 
 
 def _quantities(lines: list[dict[str, Any]]) -> dict[str, int]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -47,6 +47,7 @@ from server.storage.tables import (
     posting_cursors,
     reconciliation_items,
     sale_costs,
+    sales,
     store_events,
     transit_values,
 )
@@ -274,9 +275,11 @@ async def draft_in_slices(plan: PostingPlan) -> None:
     plan.book_rows = book_rows(plan.books)
 
 
-async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
+async def write_planned(conn: AsyncConnection, plan: PostingPlan,
+                        projected_sales: Collection[int] | None = None) -> int:
     """Store the plan's entries (as far as the first event the rules could not post) and its
-    books, and move the store's cursor; how many events were posted."""
+    books, and move the store's cursor; how many events were posted. ``projected_sales``:
+    the seqs of the plan's sales the recording projected, if it said (else looked up)."""
     store_id, events, books, rows, stuck = (plan.store_id, plan.events, plan.books, plan.rows,
                                             plan.stuck)
     if stuck is not None:
@@ -288,7 +291,7 @@ async def write_planned(conn: AsyncConnection, plan: PostingPlan) -> int:
         rows = EntryRows(conn, rows.closed)
         rows.add(_drafts(events, books)[0])
     await rows.store(conn)
-    await save_books(conn, books, plan.book_rows if stuck is None else None)
+    await save_books(conn, books, plan.book_rows if stuck is None else None, projected_sales)
     values: dict[str, Any] = {}
     if events:
         values["posted_through"] = events[-1].seq
@@ -359,8 +362,7 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
                          for e in events if e.kind in ("sale.voided", "return.completed",
                                                        "sale.completed")
                          and (e.payload.get("sale_id") or e.payload.get("original_sale_id"))})
-    for sale_id, seq, lines in await rows_in(conn, sale_costs, ("sale_id", "seq", "lines"),
-                                             "sale_id", referenced, store_id=store_id):
+    for sale_id, seq, lines in await _sale_costs(conn, store_id, referenced):
         if isinstance(lines, str | bytes):  # the JSON column's text, as the driver gives it
             lines = orjson.loads(lines)
         books.sales[(store_id, sale_id)] = SaleCost(int(seq),
@@ -391,6 +393,42 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
     return books
 
 
+async def _sale_costs(conn: AsyncConnection, store_id: str,
+                      sale_ids: list[str]) -> list[tuple[str, int, Any]]:
+    """(sale id, seq, lines) of the store's posted sales with these ids. Most are found
+    through the sales projection's unique id and then by their event; a sale it cannot hold
+    (an id another store used first, an id repeated here) by the id its cost row keeps. The
+    look-ups by id leave the store to this code: a condition on the store would let SQLite
+    choose an index by store and read every sale of the store instead of probing each id."""
+    if not sale_ids:
+        return []
+    ids_by_seq = {int(seq): sale_id for sale_id, store, seq in await rows_in(
+        conn, sales, ("sale_id", "store_id", "seq"), "sale_id", sale_ids) if store == store_id}
+    found = [(ids_by_seq[int(seq)], int(seq), lines) for seq, lines in await rows_in(
+        conn, sale_costs, ("seq", "lines"), "seq", sorted(ids_by_seq), store_id=store_id)]
+    found += [(sale_id, int(seq), lines) for store, sale_id, seq, lines in await rows_in(
+        conn, sale_costs, ("store_id", "lookup_id", "seq", "lines"), "lookup_id", sale_ids)
+        if store == store_id]
+    return found
+
+
+async def _with_lookup_ids(conn: AsyncConnection, new_sale_costs: list[tuple[str, str, int, str]],
+                           projected_sales: Collection[int] | None) -> list[tuple[Any, ...]]:
+    """The new sale cost rows as stored: each with its sale id as ``lookup_id`` unless the
+    sales projection holds that id for that very event — as the recording said
+    (``projected_sales``, the seqs of the batch's sales it projected) or, when posting
+    follows an earlier recording, as the projection shows."""
+    if projected_sales is None:
+        projected = {(store, int(seq)) for _, store, seq in await rows_in(
+            conn, sales, ("sale_id", "store_id", "seq"), "sale_id",
+            sorted({sale_id for _, sale_id, _, _ in new_sale_costs}))}
+    else:
+        projected = {(store, seq) for store, _, seq, _ in new_sale_costs
+                     if seq in projected_sales}
+    return [(store, seq, sale_id, None if (store, seq) in projected else sale_id, lines)
+            for store, sale_id, seq, lines in new_sale_costs]
+
+
 @dataclass(frozen=True, slots=True)
 class BookRows:
     """The rows saving a batch's books writes in bulk, made from the books with no I/O."""
@@ -411,17 +449,27 @@ def book_rows(books: Books) -> BookRows:
          for store, sale_id in books.new_sales for cost in (books.sales[(store, sale_id)],)])
 
 
-async def save_books(conn: AsyncConnection, books: Books, rows: BookRows | None = None) -> None:
+async def save_books(conn: AsyncConnection, books: Books, rows: BookRows | None = None,
+                     projected_sales: Collection[int] | None = None) -> None:
     """Write the books back: cost positions, sale costs, transfers' values, notes. ``rows``:
-    :func:`book_rows` of these books, made beforehand."""
+    :func:`book_rows` of these books, made beforehand; ``projected_sales``: as for
+    :func:`write_planned`."""
     rows = rows or book_rows(books)
     await replace_rows(conn, cost_positions, ("store_id", "sku"), rows.positions)
-    await replace_rows(conn, sale_costs, ("store_id", "sale_id"), [
-        {"store_id": store, "sale_id": sale_id, "seq": books.sales[(store, sale_id)].seq,
-         "lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
-        for store, sale_id in sorted(books.changed_sales - set(books.new_sales))])
-    await insert_statements(conn, sale_costs, ["store_id", "sale_id", "seq", "lines"],
-                            rows.new_sale_costs, converted=True)
+    changed = sorted(books.changed_sales - set(books.new_sales))
+    if changed:
+        await conn.execute(
+            sale_costs.update().where(sale_costs.c.store_id == sa.bindparam("b_store"),
+                                      sale_costs.c.seq == sa.bindparam("b_seq"))
+            .values(lines=sa.bindparam("b_lines")),
+            [{"b_store": store, "b_seq": books.sales[(store, sale_id)].seq,
+              "b_lines": {str(k): v for k, v in books.sales[(store, sale_id)].lines.items()}}
+             for store, sale_id in changed])
+    if rows.new_sale_costs:
+        await insert_statements(conn, sale_costs,
+                                ["store_id", "seq", "sale_id", "lookup_id", "lines"],
+                                await _with_lookup_ids(conn, rows.new_sale_costs,
+                                                       projected_sales), converted=True)
     await replace_rows(conn, transit_values, ("transfer_id",), [
         {"transfer_id": t, "shipped": books.transits[t].shipped,
          "received": books.transits[t].received,

@@ -417,10 +417,18 @@ cost_positions = sa.Table(  # moving weighted-average cost per store and product
 
 sale_costs = sa.Table(  # what each posted sale's lines cost, for its void and returns
     "sale_costs", metadata,
+    # Keyed by the sale's event: new rows land at the end of the key (a random sale id would
+    # put them all over an index, rewriting most of its pages in every commit).
     sa.Column("store_id", sa.String(32), primary_key=True),
-    sa.Column("sale_id", sa.String(64), primary_key=True),
-    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, primary_key=True),
+    sa.Column("sale_id", sa.String(64), nullable=False),
+    # The sale id again, only for a sale the sales projection cannot find by its id (an id
+    # another store used first, an id repeated in one store): the others are found there.
+    sa.Column("lookup_id", sa.String(64)),
     sa.Column("lines", sa.JSON, nullable=False),  # json, not jsonb: written once, read by key
+    sa.Index("ix_sale_costs_lookup", "lookup_id",
+             sqlite_where=sa.text("lookup_id IS NOT NULL"),
+             postgresql_where=sa.text("lookup_id IS NOT NULL")),
 )
 
 transit_values = sa.Table(  # value shipped and received per transfer, and written off

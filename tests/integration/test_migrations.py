@@ -127,3 +127,50 @@ async def test_upgrading_a_database_with_sales_fills_the_new_report_columns(
     assert hours == [10, 18]  # New York time, not UTC
     assert nets == [26, 1000, 26, 474]  # cash net of the change given
     assert tuple(daily) == (2, 1526)
+
+
+async def test_sale_costs_move_to_their_event_key_and_back(central_url: str) -> None:
+    """0013 keys sale costs by (store, seq): a sale the projection holds for that very event
+    is found through it (no lookup id); one it cannot hold — an id another store used first —
+    keeps its id for the partial index. Downgrading puts every row back by sale id."""
+    from alembic import command
+
+    from server.storage.migrate import alembic_config
+
+    lines = '{"1": {"sku": "A", "qty_milli": 1000, "cost_minor": 250, "tax_rate": "7"}}'
+    storage = Storage(central_url)
+    try:
+        async with storage.write() as conn:
+            await conn.run_sync(lambda c: command.upgrade(alembic_config(c), "0012"))
+            for store in ("S001", "S002"):
+                await conn.execute(sa.text(
+                    "INSERT INTO stores (store_id, name, timezone, token_hash, enrolled_at, "
+                    "high_water, last_hash) VALUES (:store, 'Shop', 'UTC', :store, "
+                    "'2026-11-01T00:00:00+00:00', 0, 'x')"), {"store": store})
+            await conn.execute(sa.text(
+                "INSERT INTO sales (id, sale_id, store_id, seq, terminal_id, receipt_no, "
+                "business_date, recorded_at, cashier, currency, subtotal_minor, tax_minor, "
+                "total_minor, change_due_minor, line_count) VALUES (1, 'sale-x', 'S001', 5, "
+                "'T1', 1, '2026-11-24', '2026-11-24T10:00:00.000000Z', 'E1', 'USD', 500, 0, "
+                "500, 0, 1)"))
+            await conn.execute(sa.text(
+                "INSERT INTO sale_costs (store_id, sale_id, seq, lines) VALUES "
+                "('S001', 'sale-x', 5, :lines), ('S002', 'sale-x', 9, :lines), "
+                "('S002', 'sale-y', 12, :lines)"), {"lines": lines})
+        await upgrade_to_head(storage)
+        query = "SELECT store_id, seq, sale_id, lookup_id FROM sale_costs ORDER BY store_id, seq"
+        async with storage.read() as conn:
+            upgraded = [tuple(r) for r in await conn.execute(sa.text(query))]
+            held = (await conn.execute(sa.text(
+                "SELECT lines FROM sale_costs WHERE store_id = 'S002' AND seq = 12"))).scalar()
+        async with storage.write() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0012"))
+            downgraded = [tuple(r) for r in await conn.execute(sa.text(
+                "SELECT store_id, sale_id, seq FROM sale_costs ORDER BY store_id, sale_id"))]
+    finally:
+        await storage.dispose()
+    assert upgraded == [("S001", 5, "sale-x", None),  # found through the projection
+                        ("S002", 9, "sale-x", "sale-x"),  # S001 holds the id there
+                        ("S002", 12, "sale-y", "sale-y")]  # not projected at all
+    assert "cost_minor" in str(held)
+    assert downgraded == [("S001", "sale-x", 5), ("S002", "sale-x", 9), ("S002", "sale-y", 12)]
