@@ -382,6 +382,7 @@ OPERATIONS.update({
         "PayProfile", errors=(404,), body=obj(deductions={
             "type": "array", "maxItems": 20, "items": obj(
                 ["kind"], kind=STR, amount=MONEY, percent=STR, annual_cap=MONEY,
+                balance=MONEY,
                 reference={"type": "string", "minLength": 1, "maxLength": 64})})),
     "GET /api/v1/payroll/timesheets": op("TimesheetList", params=(
         {**query("week_start", "The workweek's first day (YYYY-MM-DD)", DATE),
@@ -428,6 +429,10 @@ _LINE = obj(["current", "ytd"], name=STR, code=STR, kind=STR, current=MONEY, ytd
 # worked at several rates (paid on the week's regular rate), hours null for a salary.
 _EARNING = obj(["code", "current", "ytd"], code=STR, hours=NULLABLE_QUANTITY,
                rate=NULLABLE_MONEY, multiplier=STR, current=MONEY, ytd=MONEY)
+# A deduction: its year to date counted per order (kind and reference); balance_left, for an
+# order with a balance, what is still owed after this paycheck.
+_DEDUCTION = obj(["name", "current", "ytd"], name=STR, kind=STR, reference=NULLABLE_STR,
+                 pre_tax=BOOL, current=MONEY, ytd=MONEY, balance_left=NULLABLE_MONEY)
 SCHEMAS.update({
     "PaySchedule": obj(code=STR, frequency=STR, anchor=DATE, pay_lag_days=INT,
                        current_period={"anyOf": [_PERIOD, {"type": "null"}]}),
@@ -442,6 +447,7 @@ SCHEMAS.update({
         deductions={"type": "array", "items": obj(kind=STR, amount=NULLABLE_MONEY,
                                                   percent=NULLABLE_STR,
                                                   annual_cap=NULLABLE_MONEY,
+                                                  balance=NULLABLE_MONEY,
                                                   reference=NULLABLE_STR)},
         updated_at=INSTANT),
     "Timesheet": obj(employee_id=STR, week_start=DATE, week_end=DATE,
@@ -476,7 +482,7 @@ SCHEMAS.update({
                    run_id=STR, status=STR, pay_date=DATE, period_start=DATE, period_end=DATE,
                    employee_id=STR, name=STR, store_id=STR, deposit=NULLABLE_STR,
                    earnings={"type": "array", "items": _EARNING},
-                   deductions={"type": "array", "items": _LINE},
+                   deductions={"type": "array", "items": _DEDUCTION},
                    taxes={"type": "array", "items": _LINE},
                    employer_taxes={"type": "array", "items": _LINE},
                    gross=obj(current=MONEY, ytd=MONEY), net=obj(current=MONEY, ytd=MONEY),

@@ -168,7 +168,8 @@ async def _profile_json(conn: Any, employee_id: str) -> dict[str, Any]:
                  pay_rates.c.employee_id == employee_id)
                  .order_by(pay_rates.c.effective_from))]
     cuts = [{"kind": d.kind, "amount": _money(d.amount_minor), "percent": d.percent,
-             "annual_cap": _money(d.annual_cap_minor), "reference": d.reference}
+             "annual_cap": _money(d.annual_cap_minor), "balance": _money(d.balance_minor),
+             "reference": d.reference}
             for d in await conn.execute(sa.select(employee_deductions).where(
                 employee_deductions.c.employee_id == employee_id)
                 .order_by(employee_deductions.c.position))]
@@ -326,26 +327,34 @@ async def put_deductions(request: web.Request) -> web.Response:
                 raise Problem(422, f"{where}.percent: a decimal string above 0, at most 100",
                               field=f"{where}.percent")
         cap = item.get("annual_cap")
+        balance = item.get("balance")
         reference = item.get("reference")
         if reference is not None and (not isinstance(reference, str)
                                       or not 0 < len(reference) <= 64):
             raise Problem(422, f"{where}.reference: text of 1 to 64 characters",
                           field=f"{where}.reference")
+        if balance is not None and reference is None:
+            raise Problem(422, f"{where}.reference: a deduction with a balance names its order "
+                               "(a case or loan number): what it took is counted by it, over "
+                               "the years", field=f"{where}.reference")
         order = (item["kind"], reference)
         twin = next((i for i, other in enumerate(items[:index])
                      if isinstance(other, dict)
                      and (other.get("kind"), other.get("reference")) == order
-                     and (cap is not None or other.get("annual_cap") is not None)), None)
+                     and any(x is not None for x in (cap, balance, other.get("annual_cap"),
+                                                     other.get("balance")))), None)
         if twin is not None:
             raise Problem(422, f"{where}.reference: deductions[{twin}] is a {item['kind']} "
-                               "with the same reference; with an annual cap each needs its "
-                               "own (a case number, say)", field=f"{where}.reference")
+                               "with the same reference; with an annual cap or a balance each "
+                               "needs its own (a case number, say)", field=f"{where}.reference")
         rows.append({"employee_id": employee_id, "position": index, "kind": item["kind"],
                      "amount_minor": None if amount is None
                      else money_field(request, amount, f"{where}.amount"),
                      "percent": percent,
                      "annual_cap_minor": None if cap is None
                      else money_field(request, cap, f"{where}.annual_cap"),
+                     "balance_minor": None if balance is None
+                     else money_field(request, balance, f"{where}.balance"),
                      "reference": reference})
     async with request.app[keys.STORAGE].write() as conn:
         if (await conn.execute(sa.select(employee_pay.c.employee_id).where(

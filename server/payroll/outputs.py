@@ -105,7 +105,9 @@ async def stub_data(conn: AsyncConnection, run: Any, employee_id: str) -> dict[s
                                              else ""),
                         "pre_tax": d["pre_tax"], "current": money(int(d["amount_minor"])),
                         "ytd": money(deductions_ytd[deduction_order(d["kind"],
-                                                                    d.get("reference"))])}
+                                                                    d.get("reference"))]),
+                        "balance_left": money(int(d["balance_left_minor"]))
+                        if "balance_left_minor" in d else None}
                        for d in row.deductions],
         "taxes": [{"name": name, "current": money(int(getattr(row, column))),
                    "ytd": money(taxes_ytd[column])} for name, column in TAX_COLUMNS],
@@ -152,7 +154,9 @@ def _table_rows(stub: dict[str, Any]) -> list[tuple[str, list[tuple[str, ...]]]]
          + [("Gross pay", stub["gross"]["current"], stub["gross"]["ytd"])]),
         ("Taxes withheld", [(_tax_name(t["name"], stub), t["current"], t["ytd"])
                             for t in stub["taxes"]]),
-        ("Deductions", [(f"{d['name']} ({'pre-tax' if d['pre_tax'] else 'after tax'})",
+        ("Deductions", [(f"{d['name']} ({'pre-tax' if d['pre_tax'] else 'after tax'}"
+                         + (f"; {d['balance_left']} left to pay" if d.get("balance_left")
+                            is not None else "") + ")",
                          d["current"], d["ytd"]) for d in stub["deductions"]]),
         ("Net pay", [("Net pay" + (f" to {stub['deposit']}" if stub["deposit"] else
                                    " (paper check)"),

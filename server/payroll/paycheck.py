@@ -87,13 +87,15 @@ def hourly_earning(code: str, minutes: int, rate_cents: int, multiplier: Decimal
 @dataclass(frozen=True, slots=True)
 class EmployeeDeduction:
     """A standing deduction: a fixed amount per paycheck or a percentage of gross, with an
-    optional cap on what it takes in the year (a garnishment's balance, say)."""
+    optional cap on what it takes in the year and an optional balance — the total an order
+    is for (a garnishment's debt, a loan), taken over as many years as it takes."""
 
     kind: str
     amount: int | None = None
     percent: Decimal | None = None
     annual_cap: int | None = None
-    reference: str | None = None  # which order: an annual cap is kept per kind and reference
+    reference: str | None = None  # which order: caps and balances are kept per reference
+    balance: int | None = None
 
     @property
     def order(self) -> tuple[str, str]:
@@ -108,6 +110,8 @@ class EmployeeDeduction:
             raise ValueError("a deduction percentage is between 0 and 100")
         if self.annual_cap is not None and self.annual_cap < 0:
             raise ValueError("an annual cap cannot be negative")
+        if self.balance is not None and self.balance < 0:
+            raise ValueError("a balance cannot be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +120,8 @@ class YearToDate:
 
     tax_wages: TaxWagesToDate = field(default_factory=TaxWagesToDate)
     by_order: dict[tuple[str, str], int] = field(default_factory=dict)  # deduction_order
+    # What every earlier paycheck, of any year, took for the orders that have a balance.
+    ever_by_order: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @property
     def deductions(self) -> dict[str, int]:
@@ -134,6 +140,7 @@ class DeductionTaken:
     amount: int
     shortfall: int = 0  # what the wages could not cover
     reference: str | None = None
+    balance_left: int | None = None  # of an order with a balance, after this paycheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,12 +213,18 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         if item.annual_cap is not None:
             so_far = to_date.by_order.get(item.order, 0) + taken_by_order.get(item.order, 0)
             amount = min(amount, max(item.annual_cap - so_far, 0))
+        if item.balance is not None:
+            amount = min(amount, max(balance_left(item), 0))
         if kind.limit:
             cap = limits.get(kind.limit)
             if cap is None:
                 raise ValueError(f"deduction kind {kind.code}: no limit {kind.limit!r}")
             amount = min(amount, max(cap - used_by_limit.get(kind.limit, 0), 0))
         return amount
+
+    def balance_left(item: EmployeeDeduction) -> int:
+        return (item.balance or 0) - to_date.ever_by_order.get(item.order, 0) - \
+            taken_by_order.get(item.order, 0)
 
     def take(item: EmployeeDeduction, available: int) -> DeductionTaken:
         kind = kinds.get(item.kind)
@@ -223,7 +236,8 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         if kind.limit:
             used_by_limit[kind.limit] = used_by_limit.get(kind.limit, 0) + got
         return DeductionTaken(item.kind, kind.name, bool(kind.pre_tax), got, amount - got,
-                              item.reference)
+                              item.reference,
+                              None if item.balance is None else max(balance_left(item), 0))
 
     pre: list[DeductionTaken] = []
     left = gross
@@ -247,7 +261,9 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
             continue
         give = min(taken.amount, fica - left)
         pre[index] = DeductionTaken(taken.kind, taken.name, True, taken.amount - give,
-                                    taken.shortfall + give, taken.reference)
+                                    taken.shortfall + give, taken.reference,
+                                    None if taken.balance_left is None
+                                    else taken.balance_left + give)
         left += give
         taken_by_order[deduction_order(taken.kind, taken.reference)] -= give
         if kinds[taken.kind].limit:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -133,7 +133,8 @@ async def load_profiles(conn: AsyncConnection, schedule: PaySchedule | None,
                 r.kind, amount=None if r.amount_minor is None else int(r.amount_minor),
                 percent=None if r.percent is None else Decimal(r.percent),
                 annual_cap=None if r.annual_cap_minor is None else int(r.annual_cap_minor),
-                reference=r.reference))
+                reference=r.reference,
+                balance=None if r.balance_minor is None else int(r.balance_minor)))
     return {r.employee_id: Profile(r.employee_id, r.name, r.pay_type, r.home_store_id,
                                    PaySchedule(r.code, r.frequency, r.anchor,
                                                int(r.pay_lag_days)),
@@ -174,6 +175,27 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
         out[employee_id] = YearToDate(TaxWagesToDate(ss, medicare, futa),
                                       dict(orders.get(employee_id, {})))
     return out
+
+
+async def taken_ever(conn: AsyncConnection, orders: dict[str, set[tuple[str, str]]],
+                     exclude_run: str | None) -> dict[str, dict[tuple[str, str], int]]:
+    """What the approved or posted paychecks of every year other than this run's took for
+    ``orders`` (per employee, the deduction orders that carry a balance)."""
+    out: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+    employee_ids = sorted(orders)
+    for start in range(0, len(employee_ids), 1000):
+        query = (sa.select(paychecks.c.employee_id, paychecks.c.deductions)
+                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
+                 .where(paychecks.c.employee_id.in_(employee_ids[start:start + 1000]),
+                        pay_runs.c.status.in_(["approved", "posted"])))
+        if exclude_run is not None:
+            query = query.where(paychecks.c.run_id != exclude_run)
+        for r in await conn.execute(query):
+            for item in r.deductions:
+                order = deduction_order(item["kind"], item.get("reference"))
+                if order in orders[r.employee_id]:
+                    out[r.employee_id][order] += int(item["amount_minor"])
+    return {employee_id: dict(taken) for employee_id, taken in out.items()}
 
 
 async def supplemental_histories(conn: AsyncConnection, employee_ids: Sequence[str],
@@ -322,7 +344,9 @@ def paycheck_row(run_id: str, pay_date: date, profile: Profile, check: Paycheck,
         "futa_employer_minor": taxes.futa_employer,
         "deductions": [{"kind": d.kind, "name": d.name, "pre_tax": d.pre_tax,
                         "amount_minor": d.amount, "shortfall_minor": d.shortfall,
-                        "reference": d.reference}
+                        "reference": d.reference,
+                        **({} if d.balance_left is None
+                           else {"balance_left_minor": d.balance_left})}
                        for d in (*check.pre_tax, *check.post_tax)],
         "net_minor": check.net,
         "detail": {
@@ -358,6 +382,10 @@ async def compute_run(conn: AsyncConnection, ctx: PayrollContext, run_id: str,
                                       f"{', '.join(unknown[:10])}", "earnings")
     ids = sorted(profiles)
     to_date = await year_to_date(conn, ids, pay_date.year, run_id)
+    balances = {i: {d.order for d in profiles[i].deductions if d.balance is not None}
+                for i in ids}
+    if ever := await taken_ever(conn, {i: o for i, o in balances.items() if o}, run_id):
+        to_date = {i: replace(t, ever_by_order=ever.get(i, {})) for i, t in to_date.items()}
     history = await supplemental_histories(conn, ids, pay_date, run_id) \
         if kind != "regular" else {}
     extra: dict[str, list[Earning]] = defaultdict(list)

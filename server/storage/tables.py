@@ -520,6 +520,7 @@ employee_deductions = sa.Table(  # standing deductions, in the order they are ta
     sa.Column("percent", sa.String(16)),
     sa.Column("annual_cap_minor", sa.BigInteger),
     sa.Column("reference", sa.String(64)),  # which order or plan: caps are kept per reference
+    sa.Column("balance_minor", sa.BigInteger),  # an order's total, taken over the years
 )
 
 # Managers' corrections to shifts: who, when, why, the shift before and after. The punch

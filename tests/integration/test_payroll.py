@@ -483,3 +483,70 @@ async def test_two_garnishment_orders_keep_their_own_caps_across_runs(
          ("Wage garnishment (case A)", "50.00", "50.00")],
         [("Wage garnishment (case B)", "50.00", "150.00"),  # its cap reached
          ("Wage garnishment (case A)", "50.00", "100.00")]]
+
+
+async def test_a_balance_is_paid_off_across_years_and_then_stops(
+        server_settings: Any, aiohttp_client: Any) -> None:
+    """A 400.00 debt, 250.00 of it taken by a paycheck last year: this year's runs take 100.00
+    and then the last 50.00 — the balance counts every year, the annual cap (1,000.00) only
+    this one — and the stub says what is left to pay. A balance needs its order's reference."""
+    from datetime import date
+
+    from server.storage.tables import pay_runs, paychecks
+
+    headers, _ = await _head_office(server_settings)
+    server = await aiohttp_client(create_server(server_settings))
+    payroll = headers["payroll"]
+    await _salaried_weekly(server, headers, "E9", "Dee", "52000.00")
+    debt = {"kind": "garnishment", "amount": "100.00", "annual_cap": "1000.00",
+            "balance": "400.00"}
+    refused = await server.put("/api/v1/payroll/employees/E9/deductions", headers=payroll,
+                               json={"deductions": [debt]})
+    await assert_problem(refused, 422, "deductions[0].reference", "order")
+    refused = await server.put("/api/v1/payroll/employees/E9/deductions", headers=payroll,
+                               json={"deductions": [{**debt, "reference": "case 7",
+                                                     "balance": "4.001"}]})
+    await assert_problem(refused, 422, "deductions[0].balance")
+    profile = await _ok(await server.put(
+        "/api/v1/payroll/employees/E9/deductions", headers=payroll,
+        json={"deductions": [{**debt, "reference": "case 7"}]}))
+    assert profile["deductions"][0]["balance"] == "400.00"
+    storage = Storage(server_settings.database.url)
+    try:  # last December's paycheck took 250.00 for case 7 (and 80.00 for another order)
+        async with storage.write() as conn:
+            day = date(2025, 12, 19)
+            await conn.execute(pay_runs.insert().values(
+                run_id="R2025", schedule_code="WK", period_start=day, period_end=day,
+                pay_date=day, kind="regular", status="posted", totals={}, created_by="test",
+                created_at=datetime.now(UTC)))
+            await conn.execute(paychecks.insert().values(
+                run_id="R2025", employee_id="E9", store_id="S001", pay_date=day,
+                gross_minor=1_000_00, income_tax_wages_minor=1_000_00,
+                ss_wages_minor=1_000_00, medicare_wages_minor=1_000_00, futa_wages_minor=0,
+                income_tax_minor=0, ss_employee_minor=0, medicare_employee_minor=0,
+                ss_employer_minor=0, medicare_employer_minor=0, futa_employer_minor=0,
+                deductions=[{"kind": "garnishment", "name": "Wage garnishment",
+                             "pre_tax": False, "amount_minor": 250_00, "shortfall_minor": 0,
+                             "reference": "case 7"},
+                            {"kind": "garnishment", "name": "Wage garnishment",
+                             "pre_tax": False, "amount_minor": 80_00, "shortfall_minor": 0,
+                             "reference": "case 3"}],
+                net_minor=670_00, detail={}))
+    finally:
+        await storage.dispose()
+    document = await _ok(await server.get("/api/v1/openapi.json"))
+    seen = []
+    for week in ("2026-11-02", "2026-11-09", "2026-11-16"):
+        run = await _ok(await server.post("/api/v1/payroll/runs", headers=payroll, json={
+            "schedule": "WK", "period_start": week}), 201)
+        await _ok(await server.post(f"/api/v1/payroll/runs/{run['run_id']}/approve",
+                                    headers=payroll))
+        stub = await _ok(await server.get(
+            f"/api/v1/payroll/runs/{run['run_id']}/stubs/E9", headers=payroll))
+        jsonschema_rs.validate(document["components"]["schemas"]["PayStub"], stub)
+        seen += [(d["current"], d["ytd"], d["balance_left"]) for d in stub["deductions"]]
+    assert seen == [("100.00", "100.00", "50.00"), ("50.00", "150.00", "0.00"),
+                    ("0.00", "150.00", "0.00")]
+    html = await server.get(f"/api/v1/payroll/runs/{run['run_id']}/stubs/E9?format=html",
+                            headers=payroll)
+    assert "0.00 left to pay" in await html.text()

@@ -117,6 +117,50 @@ def test_two_orders_of_one_kind_keep_their_own_annual_caps() -> None:
                                                                  ("case B", 150_00)]
 
 
+def test_a_balance_is_counted_over_every_year_and_an_annual_cap_over_this_one() -> None:
+    """A 2,000.00 debt at 300.00 a paycheck, capped at 1,200.00 a year: 1,700.00 was taken
+    before (1,100.00 of it last year, 600.00 this year) — the balance leaves 300.00, the cap
+    600.00, so 300.00 is taken and nothing is left to pay. A paycheck past the balance takes
+    nothing; the balance and what is left of it are per order."""
+    order = ("garnishment", "case 7")
+    debt = EmployeeDeduction("garnishment", amount=300_00, annual_cap=1_200_00,
+                             reference="case 7", balance=2_000_00)
+    other = EmployeeDeduction("garnishment", amount=40_00, reference="case 8",
+                              balance=1_000_00)
+    to_date = YearToDate(by_order={order: 600_00}, ever_by_order={order: 1_700_00})
+    check = compute_paycheck([Earning("regular", 3_000_00)], [debt, other], KINDS, W4(),
+                             "biweekly", YEAR, to_date)
+    assert [(d.reference, d.amount, d.balance_left) for d in check.post_tax] == \
+        [("case 7", 300_00, 0), ("case 8", 40_00, 960_00)]
+    partly = YearToDate(by_order={order: 600_00}, ever_by_order={order: 1_850_00})
+    check = compute_paycheck([Earning("regular", 3_000_00)], [debt], KINDS, W4(),
+                             "biweekly", YEAR, partly)
+    assert (check.post_tax[0].amount, check.post_tax[0].balance_left) == (150_00, 0)
+    paid = YearToDate(ever_by_order={order: 2_000_00})
+    check = compute_paycheck([Earning("regular", 3_000_00)], [debt], KINDS, W4(),
+                             "biweekly", YEAR, paid)
+    assert (check.post_tax[0].amount, check.post_tax[0].shortfall,
+            check.post_tax[0].balance_left) == (0, 0, 0)
+    # without a balance nothing is said about one
+    plain = compute_paycheck([Earning("regular", 3_000_00)],
+                             [EmployeeDeduction("garnishment", amount=10_00)], KINDS, W4(),
+                             "biweekly", YEAR, YearToDate())
+    assert plain.post_tax[0].balance_left is None
+    with pytest.raises(ValueError, match="balance"):
+        EmployeeDeduction("garnishment", amount=10_00, balance=-1)
+
+
+def test_a_pre_tax_deduction_that_gives_way_owes_what_it_gave_back() -> None:
+    """A pre-tax loan repayment the wages cannot carry beside FICA gives way; what it gave
+    back stays owed."""
+    loan = EmployeeDeduction("401k", amount=1_000_00, reference="loan 1", balance=5_000_00)
+    check = compute_paycheck([Earning("regular", 1_000_00)], [loan], KINDS, W4(), "weekly",
+                             YEAR, YearToDate())
+    [taken] = check.pre_tax
+    assert taken.amount < 1_000_00 and taken.shortfall > 0
+    assert taken.balance_left == 5_000_00 - taken.amount
+
+
 def test_garnishments_take_no_more_than_the_ccpa_allows() -> None:
     """15 U.S.C. 1673(a): the lesser of 25 % of disposable earnings and what they exceed
     30 x 7.25 a week (435.00 biweekly). Disposable = gross less income tax, Social Security
