@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -143,6 +143,28 @@ async def load_profiles(conn: AsyncConnection, schedule: PaySchedule | None,
             for r in rows}
 
 
+async def _paid(conn: AsyncConnection, columns: Sequence[Any], employee_ids: Sequence[str],
+                exclude_run: str | None, since: date | None = None,
+                until: date | None = None) -> AsyncIterator[Any]:
+    """``columns`` (with the employee id) of the approved or posted paychecks of
+    ``employee_ids`` paid from ``since`` to ``until``, other than ``exclude_run``'s: what
+    every figure carried over from earlier paychecks is read from, a thousand employees at
+    a time."""
+    for start in range(0, len(employee_ids), 1000):
+        query = (sa.select(paychecks.c.employee_id, *columns)
+                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
+                 .where(paychecks.c.employee_id.in_(list(employee_ids[start:start + 1000])),
+                        pay_runs.c.status.in_(["approved", "posted"])))
+        if since is not None:
+            query = query.where(paychecks.c.pay_date >= since)
+        if until is not None:
+            query = query.where(paychecks.c.pay_date <= until)
+        if exclude_run is not None:
+            query = query.where(paychecks.c.run_id != exclude_run)
+        for row in await conn.execute(query):
+            yield row
+
+
 async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year: int,
                        exclude_run: str | None) -> dict[str, YearToDate]:
     """The approved or posted paychecks of ``year`` (by pay date) other than this run's:
@@ -150,26 +172,16 @@ async def year_to_date(conn: AsyncConnection, employee_ids: Sequence[str], year:
     out: dict[str, YearToDate] = {}
     sums: dict[str, list[int]] = {}
     orders: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    for start in range(0, len(employee_ids), 1000):
-        chunk = list(employee_ids[start:start + 1000])
-        query = (sa.select(paychecks.c.employee_id, paychecks.c.ss_wages_minor,
-                           paychecks.c.medicare_wages_minor, paychecks.c.futa_wages_minor,
-                           paychecks.c.deductions)
-                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
-                 .where(paychecks.c.employee_id.in_(chunk),
-                        pay_runs.c.status.in_(["approved", "posted"]),
-                        paychecks.c.pay_date >= date(year, 1, 1),
-                        paychecks.c.pay_date <= date(year, 12, 31)))
-        if exclude_run is not None:
-            query = query.where(paychecks.c.run_id != exclude_run)
-        for r in await conn.execute(query):
-            total = sums.setdefault(r.employee_id, [0, 0, 0])
-            total[0] += int(r.ss_wages_minor)
-            total[1] += int(r.medicare_wages_minor)
-            total[2] += int(r.futa_wages_minor)
-            for item in r.deductions:
-                orders[r.employee_id][deduction_order(item["kind"], item.get("reference"))] \
-                    += int(item["amount_minor"])
+    async for r in _paid(conn, (paychecks.c.ss_wages_minor, paychecks.c.medicare_wages_minor,
+                                paychecks.c.futa_wages_minor, paychecks.c.deductions),
+                         employee_ids, exclude_run, date(year, 1, 1), date(year, 12, 31)):
+        total = sums.setdefault(r.employee_id, [0, 0, 0])
+        total[0] += int(r.ss_wages_minor)
+        total[1] += int(r.medicare_wages_minor)
+        total[2] += int(r.futa_wages_minor)
+        for item in r.deductions:
+            orders[r.employee_id][deduction_order(item["kind"], item.get("reference"))] \
+                += int(item["amount_minor"])
     for employee_id in employee_ids:
         ss, medicare, futa = sums.get(employee_id, [0, 0, 0])
         out[employee_id] = YearToDate(TaxWagesToDate(ss, medicare, futa),
@@ -182,19 +194,11 @@ async def taken_ever(conn: AsyncConnection, orders: dict[str, set[tuple[str, str
     """What the approved or posted paychecks of every year other than this run's took for
     ``orders`` (per employee, the deduction orders that carry a balance)."""
     out: dict[str, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-    employee_ids = sorted(orders)
-    for start in range(0, len(employee_ids), 1000):
-        query = (sa.select(paychecks.c.employee_id, paychecks.c.deductions)
-                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
-                 .where(paychecks.c.employee_id.in_(employee_ids[start:start + 1000]),
-                        pay_runs.c.status.in_(["approved", "posted"])))
-        if exclude_run is not None:
-            query = query.where(paychecks.c.run_id != exclude_run)
-        for r in await conn.execute(query):
-            for item in r.deductions:
-                order = deduction_order(item["kind"], item.get("reference"))
-                if order in orders[r.employee_id]:
-                    out[r.employee_id][order] += int(item["amount_minor"])
+    async for r in _paid(conn, (paychecks.c.deductions,), sorted(orders), exclude_run):
+        for item in r.deductions:
+            order = deduction_order(item["kind"], item.get("reference"))
+            if order in orders[r.employee_id]:
+                out[r.employee_id][order] += int(item["amount_minor"])
     return {employee_id: dict(taken) for employee_id, taken in out.items()}
 
 
@@ -211,30 +215,23 @@ async def supplemental_histories(conn: AsyncConnection, employee_ids: Sequence[s
     supplemental: dict[str, int] = defaultdict(int)
     regular: dict[str, tuple[date, int, int]] = {}
     extras: dict[str, list[tuple[date, int, int]]] = defaultdict(list)
-    for start in range(0, len(employee_ids), 1000):
-        query = (sa.select(paychecks.c.employee_id, pay_runs.c.kind, paychecks.c.pay_date,
-                           paychecks.c.income_tax_wages_minor, paychecks.c.income_tax_minor)
-                 .join(pay_runs, pay_runs.c.run_id == paychecks.c.run_id)
-                 .where(paychecks.c.employee_id.in_(list(employee_ids[start:start + 1000])),
-                        pay_runs.c.status.in_(["approved", "posted"]),
-                        paychecks.c.pay_date >= date(pay_date.year - 1, 1, 1),
-                        paychecks.c.pay_date <= date(pay_date.year, 12, 31)))
-        if exclude_run is not None:
-            query = query.where(paychecks.c.run_id != exclude_run)
-        for r in await conn.execute(query):
-            paid = (r.pay_date, int(r.income_tax_wages_minor), int(r.income_tax_minor))
-            this_year, so_far = r.pay_date.year == pay_date.year, r.pay_date <= pay_date
-            if r.kind != "regular":
-                if this_year:
-                    supplemental[r.employee_id] += paid[1]
-                    if so_far:
-                        extras[r.employee_id].append(paid)
-                continue
-            if paid[2] > 0 and so_far:
-                withheld.add(r.employee_id)
-            held = regular.get(r.employee_id)
-            if this_year and so_far and (held is None or r.pay_date > held[0]):
-                regular[r.employee_id] = paid
+    async for r in _paid(conn, (pay_runs.c.kind, paychecks.c.pay_date,
+                                paychecks.c.income_tax_wages_minor, paychecks.c.income_tax_minor),
+                         employee_ids, exclude_run, date(pay_date.year - 1, 1, 1),
+                         date(pay_date.year, 12, 31)):
+        paid = (r.pay_date, int(r.income_tax_wages_minor), int(r.income_tax_minor))
+        this_year, so_far = r.pay_date.year == pay_date.year, r.pay_date <= pay_date
+        if r.kind != "regular":
+            if this_year:
+                supplemental[r.employee_id] += paid[1]
+                if so_far:
+                    extras[r.employee_id].append(paid)
+            continue
+        if paid[2] > 0 and so_far:
+            withheld.add(r.employee_id)
+        held = regular.get(r.employee_id)
+        if this_year and so_far and (held is None or r.pay_date > held[0]):
+            regular[r.employee_id] = paid
     out = {}
     for employee_id in employee_ids:
         # No regular paycheck this year: no period to add to; the payment stands alone.
