@@ -402,14 +402,22 @@ async def _sale_costs(conn: AsyncConnection, store_id: str,
     choose an index by store and read every sale of the store instead of probing each id."""
     if not sale_ids:
         return []
-    ids_by_seq = {int(seq): sale_id for sale_id, store, seq in await rows_in(
-        conn, sales, ("sale_id", "store_id", "seq"), "sale_id", sale_ids) if store == store_id}
+    ids_by_seq = {seq: sale_id for sale_id, (store, seq) in
+                  (await _projected_sales(conn, sale_ids)).items() if store == store_id}
     found = [(ids_by_seq[int(seq)], int(seq), lines) for seq, lines in await rows_in(
         conn, sale_costs, ("seq", "lines"), "seq", sorted(ids_by_seq), store_id=store_id)]
     found += [(sale_id, int(seq), lines) for store, sale_id, seq, lines in await rows_in(
         conn, sale_costs, ("store_id", "lookup_id", "seq", "lines"), "lookup_id", sale_ids)
         if store == store_id]
     return found
+
+
+async def _projected_sales(conn: AsyncConnection,
+                           sale_ids: list[str]) -> dict[str, tuple[str, int]]:
+    """Sale id -> (store, seq) of the sale the sales projection holds under each of these
+    ids (an id is held once, chain-wide), probed through its unique index on the id."""
+    return {sale_id: (store, int(seq)) for sale_id, store, seq in await rows_in(
+        conn, sales, ("sale_id", "store_id", "seq"), "sale_id", sale_ids)}
 
 
 async def _with_lookup_ids(conn: AsyncConnection, new_sale_costs: list[tuple[str, str, int, str]],
@@ -419,9 +427,8 @@ async def _with_lookup_ids(conn: AsyncConnection, new_sale_costs: list[tuple[str
     (``projected_sales``, the seqs of the batch's sales it projected) or, when posting
     follows an earlier recording, as the projection shows."""
     if projected_sales is None:
-        projected = {(store, int(seq)) for _, store, seq in await rows_in(
-            conn, sales, ("sale_id", "store_id", "seq"), "sale_id",
-            sorted({sale_id for _, sale_id, _, _ in new_sale_costs}))}
+        projected = set((await _projected_sales(conn, sorted(
+            {sale_id for _, sale_id, _, _ in new_sale_costs}))).values())
     else:
         projected = {(store, seq) for store, _, seq, _ in new_sale_costs
                      if seq in projected_sales}
