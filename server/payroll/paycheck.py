@@ -12,7 +12,7 @@ what could not be taken is reported as a shortfall, never as a negative net.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -66,6 +66,8 @@ def deduction_order(kind: str, reference: str | None) -> tuple[str, str]:
     """Which order (or plan) a deduction belongs to: its annual cap and year to date are
     kept per kind and reference."""
     return (kind, reference or "")
+
+
 GARNISHMENT_CLASSES = ("support", "ordinary")  # taken in this order, before other deductions
 
 
@@ -141,6 +143,10 @@ class DeductionTaken:
     shortfall: int = 0  # what the wages could not cover
     reference: str | None = None
     balance_left: int | None = None  # of an order with a balance, after this paycheck
+
+    @property
+    def order(self) -> tuple[str, str]:
+        return deduction_order(self.kind, self.reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,12 +266,12 @@ def compute_paycheck(earnings: list[Earning], deductions: list[EmployeeDeduction
         if kinds[taken.kind].pre_tax & {"social_security", "medicare"}:
             continue
         give = min(taken.amount, fica - left)
-        pre[index] = DeductionTaken(taken.kind, taken.name, True, taken.amount - give,
-                                    taken.shortfall + give, taken.reference,
-                                    None if taken.balance_left is None
-                                    else taken.balance_left + give)
+        pre[index] = replace(taken, amount=taken.amount - give,
+                             shortfall=taken.shortfall + give,
+                             balance_left=None if taken.balance_left is None
+                             else taken.balance_left + give)
         left += give
-        taken_by_order[deduction_order(taken.kind, taken.reference)] -= give
+        taken_by_order[taken.order] -= give
         if kinds[taken.kind].limit:
             used_by_limit[kinds[taken.kind].limit or ""] -= give
     reduced["income_tax"] = sum(d.amount for d in pre if "income_tax" in kinds[d.kind].pre_tax)
