@@ -102,6 +102,13 @@ async def test_a_drawer_that_cannot_report_shows_its_last_opening(agent_settings
         status, _ = await call(agent, "POST", "/api/v1/sales", sale({"sku": "1001"}))
         assert status == 201
         state = await _drawer_status(agent, "open")  # kicked; it cannot say when it shuts
-        assert drawer.openings == 1 and state["openings"] == 1
+        assert state["openings"] == 1
+        # With no status to read back, "open" means the kick was written, not yet that the
+        # drawer's thread has read it off the pty: give it the time a busy machine needs.
+        for _ in range(100):
+            if drawer.openings:
+                break
+            await asyncio.sleep(0.05)
+        assert drawer.openings == 1
     finally:
         drawer.close()
