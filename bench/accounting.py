@@ -3,6 +3,7 @@ ten million journal lines — each against a baseline measured in the same run.
 
     python -m bench.accounting            # 25,000 sales x 5 lines; 10,000,000 journal lines
     python -m bench.accounting --quick    # 2,500 sales; 200,000 journal lines
+    python -m bench.accounting --instructions  # 1. on SQLite in instructions (valgrind)
 
 1. **Posting overhead** (SQLite file, then PostgreSQL at 127.0.0.1:5432 in a database made for
    the run). A week's backlog of one store arriving in one sync: an opening-stock receipt
@@ -11,12 +12,23 @@ ten million journal lines — each against a baseline measured in the same run.
    bodies of 500 events, the agent's default batch (built before timing) — pushed one after
    the other, as the agent does, to the real sync endpoint of the server app, served on a
    loopback port by this process (auth, admission, decoding, the chain check, projection,
-   posting, the ack). Timed twice on fresh databases: with posting (the server as it is) and
+   posting, the ack). Timed on fresh databases with posting (the server as it is) and
    without (the ingest's posting step replaced by a no-op in this process: the baseline),
-   each ``--repeat`` times (3; the two alternate), best run kept. Figure:
-   ``posting_overhead`` = with ÷ without − 1 (target <= 0.50). Then, on the posted
-   database: the trial balance must balance and ``books verify`` must find no difference
-   (its time is reported too).
+   in ``--repeat`` pairs of runs (5), the two side by side in each pair and which goes
+   first alternating from pair to pair. Figure: ``posting_overhead``, the median over the
+   pairs of with ÷ without − 1 (target <= 0.50) — on a shared machine whose speed drifts by
+   a quarter from minute to minute, the two runs of a pair see the same machine, and the
+   median is not moved by one lucky or unlucky run; ``posting_overhead_best`` (best ÷ best
+   − 1) and every pair's ratio are printed beside it. Then, on the posted database: the
+   trial balance must balance and ``books verify`` must find no difference (its time is
+   reported too).
+   With ``--instructions`` (SQLite only; valgrind installed): the same pushes of 2,500 sales
+   (or ``--sales``) in two processes under callgrind, counting the instructions executed
+   during the pushes alone, with posting and without. ``posting_overhead_instructions``:
+   with ÷ without − 1. A count, not a time: it does not drift with the machine's speed (two
+   runs agree within 0.3 %), so a change of a few per cent shows; it leaves out what the
+   clock sees besides work — waiting for the disk, and the database thread working while
+   the event loop drafts entries.
 2. **Statements over ``--lines`` journal lines** (PostgreSQL). A fresh database migrated by
    ``backoffice server init``; journal lines and entries filled in SQL (balanced 5-line
    entries — revenue, tax, cash, COGS, inventory — over ``--stores`` stores and a year of
@@ -33,7 +45,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
+import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -184,10 +201,11 @@ async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
     gc.collect()
     figures: Figures = {"backend": backend, "sales": sales, "events": events,
                         "lines_per_sale": 5}
-    best: dict[bool, float] = {}
-    best_cpu: dict[bool, float] = {}
+    runs: dict[bool, list[float]] = {False: [], True: []}
+    cpus: dict[bool, list[float]] = {False: [], True: []}
     for attempt in range(repeat):
-        for post in (False, True):
+        last = attempt == repeat - 1
+        for post in ((False, True) if attempt % 2 == 0 else (True, False)):
             if backend == "sqlite":
                 url = f"sqlite:///{folder / f'{attempt}-{post}.db'}"
                 token = await fresh_store(url, products)
@@ -196,22 +214,31 @@ async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
                 async with fresh_postgres_database("bench_books") as url:
                     token = await fresh_store(url, products)
                     seconds, cpu = await push_all(url, bodies, token, post, folder)
-                    if post and attempt == repeat - 1:
+                    if post and last:
                         figures |= await check_books(url)
-            if backend == "sqlite" and post and attempt == repeat - 1:
+            if backend == "sqlite" and post and last:
                 figures |= await check_books(url)
-            console.print(f"  {backend}: run {attempt + 1}, posting {'on' if post else 'off'}:"
+            console.print(f"  {backend}: pair {attempt + 1}, posting {'on' if post else 'off'}:"
                           f" {seconds:.2f} s (process CPU {cpu:.2f} s)")
-            best[post] = min(best.get(post, float("inf")), seconds)
-            best_cpu[post] = min(best_cpu.get(post, float("inf")), cpu)
-    figures |= {"ingest_without_posting_s": best[False], "ingest_with_posting_s": best[True],
-                "events_per_s_with_posting": events / best[True],
-                "posting_overhead": best[True] / best[False] - 1}
+            runs[post].append(seconds)
+            cpus[post].append(cpu)
+    pairs = overheads(runs)
+    figures |= {"ingest_without_posting_s": statistics.median(runs[False]),
+                "ingest_with_posting_s": statistics.median(runs[True]),
+                "events_per_s_with_posting": events / statistics.median(runs[True]),
+                "posting_overhead_per_pair": " / ".join(f"{r:.2f}" for r in pairs),
+                "posting_overhead_best": min(runs[True]) / min(runs[False]) - 1,
+                "posting_overhead": statistics.median(pairs)}
     if backend == "sqlite":
-        # On SQLite the database works in this process, so its CPU time is the whole cost
-        # and steadier than the wall clock on a shared machine; on PostgreSQL it is not.
-        figures["posting_overhead_cpu"] = best_cpu[True] / best_cpu[False] - 1
+        # On SQLite the database works in this process, so its CPU time is the whole cost;
+        # on PostgreSQL it is not.
+        figures["posting_overhead_cpu"] = statistics.median(overheads(cpus))
     return figures
+
+
+def overheads(runs: dict[bool, list[float]]) -> list[float]:
+    """Each pair's with ÷ without − 1."""
+    return [on / off - 1 for off, on in zip(runs[False], runs[True], strict=True)]
 
 
 async def check_books(url: str) -> Figures:
@@ -339,11 +366,69 @@ async def statements(lines: int, stores: int, requests: int, warmup: int, folder
     return figures
 
 
+# --- 1b. the same posting overhead counted in instructions (SQLite, under valgrind) ---
+
+async def instructions_child(sales: int, post: bool) -> None:
+    """Run inside callgrind (started with instrumentation off): build the backlog and a fresh
+    store, then count only the pushes — instrumentation switched on and off around them."""
+    products = catalog(500)
+    batches = backlog(sales, products)
+    bodies = [encode_push(batch) for batch in batches]
+    del batches
+    gc.collect()
+    with tempfile.TemporaryDirectory(prefix="bench-books-ir-") as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'books.db'}"
+        token = await fresh_store(url, products)
+        await _instrumentation("on")
+        await push_all(url, bodies, token, post, folder)
+        await _instrumentation("off")
+
+
+async def _instrumentation(state: str) -> None:
+    """Switch callgrind's counting in this process on or off (``callgrind_control`` returns
+    once the running process has taken the command)."""
+    control = await asyncio.create_subprocess_exec(
+        "callgrind_control", "-i", state, str(os.getpid()),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    if await control.wait() != 0:
+        raise RuntimeError(f"callgrind_control -i {state} failed: not under callgrind?")
+
+
+def instructions(sales: int, folder: Path, console: Console) -> Figures:
+    """The posting overhead in instructions executed (server, client and SQLite, all in one
+    process): a count that does not drift with the machine's speed, as the clock does.
+    Needs valgrind; the two runs go side by side."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_control") is None:
+        raise SystemExit("--instructions needs valgrind (apt-get install valgrind)")
+    runs = {}
+    for post in (False, True):
+        out = folder / f"callgrind-{post}.out"
+        command = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=no",
+                   f"--callgrind-out-file={out}", sys.executable, "-m", "bench.accounting",
+                   "--instructions-child", "--sales", str(sales)] + (["--post"] if post else [])
+        runs[post] = (out, subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.PIPE, text=True))
+    counts: dict[bool, int] = {}
+    for post, (out, process) in runs.items():
+        _, errors = process.communicate()
+        if process.returncode != 0:
+            raise RuntimeError(f"callgrind run failed: {errors[-2000:]}")
+        totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")]
+        counts[post] = int(totals[0].split()[1])
+        console.print(f"  sqlite: posting {'on' if post else 'off'}: {counts[post]:,} "
+                      "instructions")
+    return {"backend": "sqlite", "sales": sales, "instructions_without_posting": counts[False],
+            "instructions_with_posting": counts[True],
+            "posting_overhead_instructions": counts[True] / counts[False] - 1}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--sales", type=int, default=25_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5,
+                        help="Pairs of runs (with and without posting).")
     parser.add_argument("--lines", type=int, default=10_000_000)
     parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--requests", type=int, default=20)
@@ -351,13 +436,26 @@ async def main() -> None:
     parser.add_argument("--skip-statements", action="store_true")
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both",
                         help="Which database(s) the posting overhead is measured on.")
+    parser.add_argument("--instructions", action="store_true",
+                        help="Only the posting overhead on SQLite, counted in instructions "
+                             "under valgrind's callgrind (2,500 sales unless --sales).")
+    parser.add_argument("--instructions-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--post", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.instructions_child:
+        await instructions_child(args.sales, args.post)
+        return
     if args.quick:
         args.sales, args.lines, args.requests = 2_500, 200_000, 10
     console = Console()
     console.print(f"code: {code_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-books-") as tmp:
         folder = Path(tmp)
+        if args.instructions:
+            sales = args.sales if "--sales" in sys.argv else 2_500
+            print_figures(console, "posting overhead in instructions (sqlite)",
+                          instructions(sales, folder, console))
+            return
         backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
         for backend in backends:
             figures = await posting_overhead(backend, args.sales, args.repeat, folder, console)
