@@ -168,12 +168,13 @@ def _identity(value: Any) -> Any:
     return value
 
 
-IN_CHUNK = 500  # values per IN list of :func:`rows_in`
+IN_CHUNK = 512  # values per IN list of :func:`rows_in`
 
 
 async def rows_in(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ...],
                   column: str, values: list[Any], **equal: Any) -> list[tuple[Any, ...]]:
-    """``columns`` of the rows of ``table`` whose ``column`` is one of ``values`` and whose
+    """``columns`` of the rows of ``table`` whose ``column`` is one of ``values`` (distinct:
+    a value repeated in two IN lists would find its row twice) and whose
     ``equal`` columns hold the given values — as the driver returns them, with no result
     processing, so only for plain columns (text, integers). A hot path's look-up: the text
     is made once per shape, not compiled from an expression for every batch."""
@@ -189,6 +190,12 @@ async def rows_in(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ..
         await conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     for start in range(0, len(values), IN_CHUNK):
         chunk = values[start:start + IN_CHUNK]
+        if conn.dialect.name == "sqlite":
+            # SQLite: the list padded to a power of two with its last value repeated (which
+            # finds nothing more), so that a few statement texts, each compiled once and
+            # kept by the sqlite3 module, serve every batch's look-ups, instead of one
+            # compiled afresh for each length.
+            chunk += chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
         sql = _rows_in_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
                            table.name, columns, column, fixed, len(chunk))
         result = await conn.exec_driver_sql(sql, (*equal.values(), *chunk))

@@ -105,3 +105,17 @@ async def test_a_look_up_with_more_values_than_one_in_list(storage: Storage) -> 
         none = await rows_in(conn, probe, ("sku",), "sku", [], store_id="S2")
     assert sorted(found) == [(f"A{n:05d}", n) for n in range(0, IN_CHUNK + 50, 2)]
     assert none == []
+
+
+@pytest.mark.parametrize("count", [1, 3, 5, IN_CHUNK - 1, IN_CHUNK + 1])
+async def test_a_look_up_finds_each_row_once_whatever_the_list_length(
+        storage: Storage, count: int) -> None:
+    """On SQLite the IN list is padded to a power of two with its last value repeated (so
+    that few statement texts serve every batch): the rows found are still each row once."""
+    async with storage.write() as conn:
+        await insert_rows(conn, probe, [{"store_id": "S1", "sku": f"B{n:05d}", "qty": n}
+                                        for n in range(IN_CHUNK + 1)])
+    wanted = [f"B{n:05d}" for n in range(count)]  # the last one exists: it is the padding
+    async with storage.read() as conn:
+        found = await rows_in(conn, probe, ("sku", "qty"), "sku", wanted, store_id="S1")
+    assert sorted(found) == [(f"B{n:05d}", n) for n in range(count)]
