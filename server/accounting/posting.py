@@ -367,9 +367,10 @@ async def load_books(conn: AsyncConnection, store_id: str, events: Sequence[Stor
             lines = orjson.loads(lines)
         books.sales[(store_id, sale_id)] = SaleCost(int(seq),
                                                     {int(k): v for k, v in lines.items()})
-    voided_keys = [event_key(store_id, books.sales[(store_id, str(e.payload["sale_id"]))].seq)
-                   for e in events if e.kind == "sale.voided"
-                   and (store_id, str(e.payload.get("sale_id"))) in books.sales]
+    voided_keys = sorted({event_key(store_id,
+                                    books.sales[(store_id, str(e.payload["sale_id"]))].seq)
+                          for e in events if e.kind == "sale.voided"
+                          and (store_id, str(e.payload.get("sale_id"))) in books.sales})
     if voided_keys:
         held: dict[str, list[tuple[int, Line]]] = defaultdict(list)
         for key, number, account, amount, sub in await rows_in(

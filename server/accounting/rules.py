@@ -62,9 +62,8 @@ class Line(NamedTuple):
     sub: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A journal entry before it is stored."""
+class Draft(NamedTuple):
+    """A journal entry before it is stored (a named tuple: one per event posted)."""
 
     key: str
     store_id: str | None
