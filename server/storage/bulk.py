@@ -6,7 +6,8 @@ microseconds per row in parameter handling, which dominated ingesting a big push
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import sqlite3
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -32,6 +33,22 @@ _MARKERS = {
     "numeric_dollar": lambda count, start: ", ".join(f"${n}"
                                                      for n in range(start, start + count)),
 }
+
+
+async def _run(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> list[Any]:
+    """One statement and all its rows. On SQLite straight on the connection's aiosqlite
+    connection, inside the transaction SQLAlchemy holds open: one hop to the database thread,
+    where SQLAlchemy's adapter makes several (cursor, execute, fetch, close: 456 µs of CPU a
+    statement against 76 µs, measured here — a push batch runs dozens). Errors are raised as
+    SQLAlchemy raises them (``IntegrityError`` for a trigger's abort, say)."""
+    if conn.dialect.name != "sqlite":
+        return list(await conn.exec_driver_sql(sql, tuple(params)))
+    raw = await conn.get_raw_connection()
+    try:
+        return list(await raw.driver_connection.execute_fetchall(  # type: ignore[union-attr]
+            sql, params))
+    except sqlite3.Error as exc:
+        raise sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
 def _marks(paramstyle: str, count: int, start: int = 1) -> str:
@@ -92,7 +109,7 @@ async def _execute_many(conn: AsyncConnection, table: sa.Table, names: list[str]
     if conn.dialect.name == "sqlite":
         for sql, flat in _multi_row(conn, table, names, params, tail,
                                     per_statement=SQLITE_ROWS):
-            await conn.exec_driver_sql(sql, flat)
+            await _run(conn, sql, flat)
         return
     sql = _multi_row_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
                          table.name, tuple(names), 1, tail)
@@ -198,8 +215,7 @@ async def rows_in(conn: AsyncConnection, table: sa.Table, columns: tuple[str, ..
             chunk += chunk[-1:] * ((1 << (len(chunk) - 1).bit_length()) - len(chunk))
         sql = _rows_in_sql(conn.dialect.identifier_preparer.quote, conn.dialect.paramstyle,
                            table.name, columns, column, fixed, len(chunk))
-        result = await conn.exec_driver_sql(sql, (*equal.values(), *chunk))
-        out.extend(tuple(row) for row in result)
+        out.extend(tuple(row) for row in await _run(conn, sql, (*equal.values(), *chunk)))
     if custom:
         await conn.exec_driver_sql("SET LOCAL plan_cache_mode TO DEFAULT")
     return out
@@ -227,8 +243,7 @@ async def insert_returning(conn: AsyncConnection, table: sa.Table, rows: list[di
     out: list[tuple[Any, ...]] = []
     for sql, flat in _multi_row(conn, table, names, _parameters(conn, table, names, rows),
                                 tail):
-        result = await conn.exec_driver_sql(sql, flat)
-        out.extend(tuple(r) for r in result)
+        out.extend(tuple(r) for r in await _run(conn, sql, flat))
     return out
 
 

@@ -587,3 +587,75 @@ async def test_a_renumbered_chart_moves_its_roles(central_url: str,
         assert roles == {"1000": None, "1010": "cash"}
     finally:
         await storage.dispose()
+
+
+_REFUSE_SALES = {
+    "sqlite": ["""CREATE TRIGGER test_refuse_sales BEFORE INSERT ON journal_entries
+                  WHEN NEW.source = 'sale.completed'
+                  BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"""],
+    "postgresql": ["""CREATE FUNCTION test_refuse_sales() RETURNS trigger LANGUAGE plpgsql AS $$
+                      BEGIN
+                        IF NEW.source = 'sale.completed' THEN
+                          RAISE EXCEPTION 'refused by the test';
+                        END IF;
+                        RETURN NEW;
+                      END $$""",
+                   """CREATE TRIGGER test_refuse_sales BEFORE INSERT ON journal_entries
+                      FOR EACH ROW EXECUTE FUNCTION test_refuse_sales()"""],
+}
+
+
+async def test_a_journal_write_the_database_refuses_stops_posting_not_the_sync(
+        server_settings: Any, agent_settings_factory: Any, aiohttp_client: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database refusing posting's journal rows (here a trigger added for the test, on
+    both databases: the bulk writers' own error path) never refuses the store's authentic
+    events: the pushes are acknowledged, the posting cursor stops at the first refused event
+    with the database's reason, and once the cause is gone posting pending catches up and the
+    books verify."""
+    import tests.integration.test_books as this
+
+    url = server_settings.database.url
+    dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
+    original = this.set_up_head_office
+
+    async def set_up_then_refuse(settings: Any) -> Any:
+        office = await original(settings)
+        storage = Storage(url)
+        try:
+            async with storage.write() as conn:
+                for statement in _REFUSE_SALES[dialect]:
+                    await conn.exec_driver_sql(statement)
+        finally:
+            await storage.dispose()
+        return office
+
+    monkeypatch.setattr(this, "set_up_head_office", set_up_then_refuse)
+    server, admin = await _books_after_a_store_day(server_settings, agent_settings_factory,
+                                                   aiohttp_client)
+    [store] = (await _get(server, admin, "/api/v1/books/posting"))["items"]
+    assert store["stuck_seq"] is not None and store["pending"] > 0, store
+    assert "refused by the test" in store["stuck_reason"], store
+    storage = Storage(url)
+    try:
+        async with storage.read() as conn:
+            recorded = (await conn.execute(sa.text(
+                "SELECT count(*) FROM store_events WHERE store_id = 'S001'"))).scalar_one()
+            stuck_items = (await conn.execute(sa.text(
+                "SELECT count(*) FROM reconciliation_items WHERE kind = 'posting_stuck' "
+                "AND status = 'open'"))).scalar_one()
+        assert recorded >= store["posted_through"] + store["pending"]
+        assert stuck_items == 1
+        async with storage.write() as conn:
+            await conn.exec_driver_sql("DROP TRIGGER test_refuse_sales" +
+                                       (" ON journal_entries" if dialect == "postgresql"
+                                        else ""))
+    finally:
+        await storage.dispose()
+    resp = await server.post("/api/v1/books/post-pending", headers=admin)
+    assert resp.status == 200, await resp.text()
+    [store] = (await _get(server, admin, "/api/v1/books/posting"))["items"]
+    assert store["stuck_seq"] is None and store["pending"] == 0, store
+    resp = await server.post("/api/v1/books/verify", headers=admin)
+    verified = await resp.json()
+    assert verified["ok"] is True, verified["differences"]

@@ -119,3 +119,23 @@ async def test_a_look_up_finds_each_row_once_whatever_the_list_length(
     async with storage.read() as conn:
         found = await rows_in(conn, probe, ("sku", "qty"), "sku", wanted, store_id="S1")
     assert sorted(found) == [(f"B{n:05d}", n) for n in range(count)]
+
+
+async def test_a_refused_bulk_insert_raises_as_sqlalchemy_does_and_changes_nothing(
+        storage: Storage) -> None:
+    """On SQLite the bulk writers run on the driver's connection directly (one hop to its
+    thread): a constraint the database enforces still surfaces as SQLAlchemy's
+    IntegrityError, the transaction rolls back whole, and the connection serves the next."""
+    rows = [{"store_id": "S9", "sku": f"C{n}", "qty": n} for n in range(3)]
+    with pytest.raises(sa.exc.IntegrityError):
+        async with storage.write() as conn:
+            await insert_rows(conn, probe, rows[:1])
+            await insert_rows(conn, probe, rows)  # C0 again: the primary key refuses it
+    async with storage.write() as conn:
+        assert await rows_in(conn, probe, ("sku",), "sku", ["C0", "C1", "C2"],
+                             store_id="S9") == []
+        await insert_rows(conn, probe, rows)
+    async with storage.read() as conn:
+        found = await rows_in(conn, probe, ("sku", "qty"), "sku", ["C0", "C1", "C2"],
+                              store_id="S9")
+    assert sorted(found) == [("C0", 0), ("C1", 1), ("C2", 2)]
