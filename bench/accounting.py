@@ -188,17 +188,23 @@ async def push_all(url: str, bodies: Sequence[bytes], token: str, post: bool,
         await runner.cleanup()
 
 
-async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
-                           console: Console) -> Figures:
+def push_bodies(sales: int) -> tuple[list[Product], list[bytes], int]:
+    """The catalog, the backlog's push bodies and how many events they hold. Only the
+    encoded bodies are kept: the event objects behind them are the agent's, and holding a
+    week of them in this process would make the server's garbage collector (which walks
+    every live object on its full passes) pay for the client."""
     products = catalog(500)
-    # Only the encoded bodies are kept: the event objects behind them are the agent's, and
-    # holding a week of them in this process would make the server's garbage collector
-    # (which walks every live object on its full passes) pay for the client.
     batches = backlog(sales, products)
     bodies = [encode_push(batch) for batch in batches]
     events = sum(len(b.events) for b in batches)
     del batches
     gc.collect()
+    return products, bodies, events
+
+
+async def posting_overhead(backend: str, sales: int, repeat: int, folder: Path,
+                           console: Console) -> Figures:
+    products, bodies, events = push_bodies(sales)
     figures: Figures = {"backend": backend, "sales": sales, "events": events,
                         "lines_per_sale": 5}
     runs: dict[bool, list[float]] = {False: [], True: []}
@@ -371,11 +377,7 @@ async def statements(lines: int, stores: int, requests: int, warmup: int, folder
 async def instructions_child(sales: int, post: bool) -> None:
     """Run inside callgrind (started with instrumentation off): build the backlog and a fresh
     store, then count only the pushes — instrumentation switched on and off around them."""
-    products = catalog(500)
-    batches = backlog(sales, products)
-    bodies = [encode_push(batch) for batch in batches]
-    del batches
-    gc.collect()
+    products, bodies, _ = push_bodies(sales)
     with tempfile.TemporaryDirectory(prefix="bench-books-ir-") as tmp:
         folder = Path(tmp)
         url = f"sqlite:///{folder / 'books.db'}"
@@ -426,7 +428,9 @@ def instructions(sales: int, folder: Path, console: Console) -> Figures:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--sales", type=int, default=25_000)
+    parser.add_argument("--sales", type=int, default=None,
+                        help="Sales in the backlog (25,000; 2,500 with --quick or "
+                             "--instructions).")
     parser.add_argument("--repeat", type=int, default=5,
                         help="Pairs of runs (with and without posting).")
     parser.add_argument("--lines", type=int, default=10_000_000)
@@ -446,15 +450,16 @@ async def main() -> None:
         await instructions_child(args.sales, args.post)
         return
     if args.quick:
-        args.sales, args.lines, args.requests = 2_500, 200_000, 10
+        args.lines, args.requests = 200_000, 10
+    if args.sales is None:
+        args.sales = 2_500 if args.quick or args.instructions else 25_000
     console = Console()
     console.print(f"code: {code_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-books-") as tmp:
         folder = Path(tmp)
         if args.instructions:
-            sales = args.sales if "--sales" in sys.argv else 2_500
             print_figures(console, "posting overhead in instructions (sqlite)",
-                          instructions(sales, folder, console))
+                          instructions(args.sales, folder, console))
             return
         backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
         for backend in backends:
